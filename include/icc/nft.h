@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * nf_tables over netlink: building kernel objects (nft_build.c), reading
+ * table inet icc back (nft_read.c), and one batch per transaction
+ * (nft_batch.c). Functions return 0 or a negative errno; objects returned
+ * by nft_build_* belong to the caller (nftnl_*_free).
+ */
+#ifndef ICC_NFT_H
+#define ICC_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "icc/policy.h"
+#include "icc/ruleset.h"
+
+struct nftnl_table;
+struct nftnl_chain;
+struct nftnl_rule;
+struct nftnl_set;
+
+/* Set ids name sets created in the same batch (lookups refer to them). */
+#define ICC_SET_ID(i)	((uint32_t)(i) + 1)
+
+struct nftnl_table *nft_build_table(void);
+struct nftnl_chain *nft_build_chain(size_t chain);
+/* Rule i of icc_rule_defs; with_ids adds the set ids of a fresh batch. */
+struct nftnl_rule *nft_build_rule(size_t i, bool with_ids);
+struct nftnl_set *nft_build_set(const struct icc_set *s, uint32_t set_id);
+/* Elements idx[0..n) of s (idx NULL: the first n), for NEW/DELSETELEM. */
+struct nftnl_set *nft_build_elems(const struct icc_set *s, const size_t *idx,
+				  size_t n, uint32_t set_id);
+/* How many elements of s fit one message (an attribute is at most 64 KB). */
+size_t nft_elems_per_msg(const struct icc_set *s);
+/* The expressions of r as text, to compare what the kernel runs. */
+int nft_rule_fingerprint(const struct nftnl_rule *r, char **out);
+
+/* A netlink socket to nf_tables. */
+struct icc_nft;
+int nft_open(struct icc_nft **out);
+void nft_close(struct icc_nft *n);
+
+/*
+ * Reads table inet icc as it is live: presence, ownership, whether its
+ * chains, rules and set types are ours (differences in rs->drift), the
+ * elements of our sets, and the generation id. Returns 0 or -errno.
+ */
+int nft_read(struct icc_nft *n, struct icc_ruleset **out);
+
+#endif

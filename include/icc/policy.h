@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The policy model: what a policy file says, after parsing and checking.
+ *
+ * Memory: every object is owned by its struct icc_policy and freed by
+ * policy_free(). Out-of-memory is reported as -ENOMEM, never ignored.
+ * Library code never prints; problems go into a struct icc_diags.
+ */
+#ifndef ICC_POLICY_H
+#define ICC_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <netinet/in.h>
+
+#define ICC_IFNAMSIZ		16	/* IFNAMSIZ: 15 characters and the NUL */
+#define ICC_POLICY_VERSION	1
+
+/* One problem found in a policy file: FILE:LINE: msg. line 0 = no line. */
+struct icc_diag {
+	char *file;
+	int line;
+	char *msg;
+};
+
+struct icc_diags {
+	struct icc_diag *v;
+	size_t n, cap;
+};
+
+/* Appends a formatted diagnostic; returns 0 or -ENOMEM. */
+int diags_add(struct icc_diags *d, const char *file, int line,
+	      const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void diags_free(struct icc_diags *d);
+/* Sorts by line (stable), so output follows the file. */
+void diags_sort(struct icc_diags *d);
+void diags_print(FILE *f, const struct icc_diags *d);
+
+struct icc_prefix {
+	struct in_addr addr;	/* network byte order, host bits zero */
+	uint8_t len;		/* 0..32 */
+};
+
+/*
+ * A port specification from a links[].ports list or a publish port.
+ * proto is IPPROTO_TCP or IPPROTO_UDP with lo..hi (lo == hi for one port),
+ * IPPROTO_ICMP for "icmp" (echo request), or 0 for "any".
+ */
+struct icc_port {
+	uint8_t proto;
+	uint16_t lo, hi;
+	int line;
+};
+
+struct icc_bridge {
+	char name[ICC_IFNAMSIZ];
+	struct icc_prefix subnet;
+	char uplink[ICC_IFNAMSIZ];	/* "" when the bridge has no uplink */
+	bool masquerade;		/* default: true when uplink is set */
+	bool egress;			/* default: true when uplink is set */
+	int line;
+};
+
+struct icc_container {
+	char *name;
+	unsigned bridge;		/* index into policy->bridges */
+	struct in_addr ip;
+	int line;
+};
+
+/* One-way: containers[from] may open connections to containers[to]. */
+struct icc_link {
+	unsigned from, to;		/* indexes into policy->containers */
+	struct icc_port *ports;
+	size_t nports;
+	int line;
+};
+
+struct icc_publish {
+	unsigned container;		/* index into policy->containers */
+	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;			/* the container's port */
+	struct in_addr host_addr;	/* 127.0.0.1 when only a port is given */
+	uint16_t host_port;
+	struct icc_prefix *allow_from;	/* required unless host_addr is loopback */
+	size_t nallow;
+	int line;
+};
+
+struct icc_policy {
+	char *file;
+	int version;
+	struct icc_bridge *bridges;
+	size_t nbridges;
+	struct icc_container *containers;
+	size_t ncontainers;
+	struct icc_link *links;
+	size_t nlinks;
+	struct icc_publish *publishes;
+	size_t npublishes;
+};
+
+/*
+ * Parses and checks the policy at path. Returns 0 and sets *out on success;
+ * -EINVAL when the file has problems (every one is in d, with its line);
+ * another negative errno when the file cannot be read (also reported in d).
+ */
+int policy_load(const char *path, struct icc_policy **out,
+		struct icc_diags *d);
+/* The same from a string; name is used as FILE in diagnostics. */
+int policy_load_string(const char *text, const char *name,
+		       struct icc_policy **out, struct icc_diags *d);
+void policy_free(struct icc_policy *p);
+
+/* Canonical printer: a libconfig policy that loads back to the same model. */
+void policy_print(FILE *f, const struct icc_policy *p);
+
+/* Helpers shared by the stages. */
+bool policy_is_loopback(struct in_addr a);
+bool prefix_contains(const struct icc_prefix *p, struct in_addr a);
+const char *proto_name(uint8_t proto);	/* "tcp", "udp", "icmp", "any" */
+
+#endif

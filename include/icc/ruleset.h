@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * The ruleset representation shared by compile, print, read, diff and
+ * batch. Chains and rules are static (src/ruleset.c): a policy only fills
+ * the sets and maps below, so the per-packet cost is one lookup per rule
+ * whatever the number of links, and every edit is a set-element change.
+ *
+ * Elements are packed as the kernel sees them: each field of a
+ * concatenation padded to 4 bytes; key, then key_end for interval sets,
+ * then the map data. Sets own their element buffers; ruleset_free()
+ * releases everything. Out-of-memory returns -ENOMEM.
+ */
+#ifndef ICC_RULESET_H
+#define ICC_RULESET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ICC_TABLE		"icc"
+#define ICC_TABLE_COMMENT	"managed by icc-policy"
+#define ICC_KEY_MAX		64	/* NFT_REG32_COUNT * 4 */
+#define ICC_DATA_MAX		16
+
+enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT };
+
+enum icc_set_id {
+	ICC_SET_BRIDGES,	/* managed bridges */
+	ICC_SET_SUBNETS4,	/* bridge . subnet: where a source may come from */
+	ICC_SET_EGRESS,		/* bridge . uplink: new connections out */
+	ICC_SET_MASQ,		/* bridge . uplink: masqueraded */
+	ICC_SET_LINKS4,		/* src . dst . proto . port (exact ports) */
+	ICC_SET_LINKS4R,	/* src . dst . proto . port range */
+	ICC_SET_LINKS4ICMP,	/* src . dst: echo request */
+	ICC_SET_LINKS4ANY,	/* src . dst: everything */
+	ICC_SET_PUBLISHED4,	/* allowed source . container . proto . port */
+	ICC_SET_DNAT4,		/* source . host addr . proto . host port : container . port */
+	ICC_SET_LOCAL4,		/* loopback addr . proto . host port : container . port */
+	ICC_NSETS
+};
+
+struct icc_set_def {
+	const char *name;
+	uint8_t nkey;
+	uint8_t key[4];		/* enum icc_dtype */
+	uint8_t ndata;
+	uint8_t data[2];
+	bool interval;		/* concatenated ranges (pipapo) */
+	int8_t merge_field;	/* field whose overlapping ranges are merged, or -1 */
+	const char *comment;
+};
+
+extern const struct icc_set_def icc_set_defs[ICC_NSETS];
+
+struct icc_set {
+	const struct icc_set_def *def;
+	size_t key_len, data_len, stride;
+	uint8_t *elems;		/* n * stride bytes */
+	int *lines;		/* policy line of each element, 0 if unknown */
+	size_t n, cap;
+};
+
+/* Static chains and rules, in ruleset.c (text) and nft_build.c (exprs). */
+struct icc_chain_def {
+	const char *name;
+	const char *type;	/* "filter", "nat", or NULL for a regular chain */
+	int hook;		/* NF_INET_*; ignored for regular chains */
+	int prio;
+	const char *prio_text;	/* how nft spells it */
+};
+
+struct icc_rule_def {
+	unsigned chain;		/* index into icc_chain_defs */
+	const char *text;	/* nft syntax */
+};
+
+extern const struct icc_chain_def icc_chain_defs[];
+extern const size_t icc_nchains;
+extern const struct icc_rule_def icc_rule_defs[];
+extern const size_t icc_nrules;
+
+struct icc_ruleset {
+	bool present;		/* live: table inet icc exists */
+	bool owned;		/* live: it carries ICC_TABLE_COMMENT */
+	bool intact;		/* live: chains, rules and set types are ours */
+	char **drift;		/* live: "-"/"+" lines for structural differences */
+	size_t ndrift;
+	uint32_t genid;		/* live: generation the state was read at */
+	struct icc_set sets[ICC_NSETS];
+};
+
+/* A key under construction: fields appended in order, 4-byte padded. */
+struct icc_key {
+	uint8_t b[ICC_KEY_MAX];
+	size_t len;
+};
+
+void key_ifname(struct icc_key *k, const char *name);
+void key_ipv4(struct icc_key *k, uint32_t addr_be);
+void key_proto(struct icc_key *k, uint8_t proto);
+void key_port(struct icc_key *k, uint16_t port);
+
+size_t dtype_size(enum icc_dtype t);	/* padded size in a concatenation */
+
+/* An empty ruleset with the right set types; NULL on ENOMEM. */
+struct icc_ruleset *ruleset_new(void);
+void ruleset_free(struct icc_ruleset *rs);
+int ruleset_add_drift(struct icc_ruleset *rs, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Appends one element (end NULL for non-interval sets, data NULL for sets).
+ * Returns 0 or -ENOMEM. */
+int set_add(struct icc_set *s, const struct icc_key *key,
+	    const struct icc_key *end, const struct icc_key *data, int line);
+/* Raw form, for elements read back from the kernel. */
+int set_add_raw(struct icc_set *s, const uint8_t *elem, int line);
+/* Sorts, merges overlapping ranges in merge_field, drops duplicates.
+ * Every set is kept in this canonical order. Returns 0 or -ENOMEM. */
+int set_canonicalize(struct icc_set *s);
+int ruleset_canonicalize(struct icc_ruleset *rs);
+/* Sorts and drops duplicates without merging (live elements as they are). */
+int set_sort(struct icc_set *s);
+
+static inline const uint8_t *set_elem(const struct icc_set *s, size_t i)
+{
+	return s->elems + i * s->stride;
+}
+
+/* Printers (nft syntax). */
+void ruleset_print(FILE *f, const struct icc_ruleset *rs);
+void set_print_elem(FILE *f, const struct icc_set *s, const uint8_t *e);
+void set_print_decl(FILE *f, const struct icc_set *s);	/* "type ...; flags ...;" */
+
+#endif

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Policy model -> set elements. Chains and rules are static. */
+#include <errno.h>
+#include <netinet/in.h>
+
+#include "icc/compile.h"
+
+static void ipv4_range(const struct icc_prefix *p, uint32_t *lo, uint32_t *hi)
+{
+	uint32_t a = ntohl(p->addr.s_addr);
+	uint32_t mask = p->len ? ~0u << (32 - p->len) : 0;
+
+	*lo = htonl(a & mask);
+	*hi = htonl(a | ~mask);
+}
+
+static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
+{
+	for (size_t i = 0; i < p->nbridges; i++) {
+		const struct icc_bridge *b = &p->bridges[i];
+		struct icc_key k = { .len = 0 }, lo = { .len = 0 }, hi = { .len = 0 };
+		uint32_t a, z;
+		int ret;
+
+		key_ifname(&k, b->name);
+		if ((ret = set_add(&rs->sets[ICC_SET_BRIDGES], &k, NULL, NULL, b->line)))
+			return ret;
+		ipv4_range(&b->subnet, &a, &z);
+		key_ifname(&lo, b->name);
+		key_ipv4(&lo, a);
+		key_ifname(&hi, b->name);
+		key_ipv4(&hi, z);
+		if ((ret = set_add(&rs->sets[ICC_SET_SUBNETS4], &lo, &hi, NULL, b->line)))
+			return ret;
+		if (!b->uplink[0] || !b->egress)
+			continue;
+		k.len = 0;
+		key_ifname(&k, b->name);
+		key_ifname(&k, b->uplink);
+		if ((ret = set_add(&rs->sets[ICC_SET_EGRESS], &k, NULL, NULL, b->line)))
+			return ret;
+		if (b->masquerade &&
+		    (ret = set_add(&rs->sets[ICC_SET_MASQ], &k, NULL, NULL, b->line)))
+			return ret;
+	}
+	return 0;
+}
+
+static void pair_key(struct icc_key *k, const struct icc_policy *p,
+		     const struct icc_link *l)
+{
+	k->len = 0;
+	key_ipv4(k, p->containers[l->from].ip.s_addr);
+	key_ipv4(k, p->containers[l->to].ip.s_addr);
+}
+
+static int compile_port(const struct icc_policy *p, const struct icc_link *l,
+			const struct icc_port *pt, struct icc_ruleset *rs)
+{
+	struct icc_key k, e;
+
+	pair_key(&k, p, l);
+	switch (pt->proto) {
+	case 0:
+		return set_add(&rs->sets[ICC_SET_LINKS4ANY], &k, NULL, NULL, pt->line);
+	case IPPROTO_ICMP:
+		return set_add(&rs->sets[ICC_SET_LINKS4ICMP], &k, NULL, NULL, pt->line);
+	}
+	key_proto(&k, pt->proto);
+	e = k;
+	key_port(&k, pt->lo);
+	if (pt->lo == pt->hi)
+		return set_add(&rs->sets[ICC_SET_LINKS4], &k, NULL, NULL, pt->line);
+	key_port(&e, pt->hi);
+	return set_add(&rs->sets[ICC_SET_LINKS4R], &k, &e, NULL, pt->line);
+}
+
+static int compile_links(const struct icc_policy *p, struct icc_ruleset *rs)
+{
+	for (size_t i = 0; i < p->nlinks; i++)
+		for (size_t j = 0; j < p->links[i].nports; j++) {
+			int ret = compile_port(p, &p->links[i],
+					       &p->links[i].ports[j], rs);
+			if (ret)
+				return ret;
+		}
+	return 0;
+}
+
+/* Container side of a publish: address . port (map data). */
+static void publish_target(struct icc_key *k, const struct icc_policy *p,
+			   const struct icc_publish *u)
+{
+	k->len = 0;
+	key_ipv4(k, p->containers[u->container].ip.s_addr);
+	key_port(k, u->port);
+}
+
+static int compile_local(const struct icc_policy *p,
+			 const struct icc_publish *u, struct icc_ruleset *rs)
+{
+	struct icc_key k = { .len = 0 }, d;
+
+	key_ipv4(&k, u->host_addr.s_addr);
+	key_proto(&k, u->proto);
+	key_port(&k, u->host_port);
+	publish_target(&d, p, u);
+	return set_add(&rs->sets[ICC_SET_LOCAL4], &k, NULL, &d, u->line);
+}
+
+/*
+ * A public publish: DNAT for allowed sources to the host address (0.0.0.0:
+ * any local address, the rule checks fib daddr type local), and the
+ * forward-path permission for the same sources to the container's port.
+ */
+static int compile_public(const struct icc_policy *p,
+			  const struct icc_publish *u, struct icc_ruleset *rs)
+{
+	const struct icc_prefix any = { .len = 0 }, one = { u->host_addr, 32 };
+	const struct icc_prefix *host = u->host_addr.s_addr ? &one : &any;
+	uint32_t hlo, hhi, slo, shi;
+	struct icc_key k, e, d;
+	int ret;
+
+	ipv4_range(host, &hlo, &hhi);
+	publish_target(&d, p, u);
+	for (size_t i = 0; i < u->nallow; i++) {
+		ipv4_range(&u->allow_from[i], &slo, &shi);
+		k.len = e.len = 0;
+		key_ipv4(&k, slo); key_ipv4(&k, hlo);
+		key_ipv4(&e, shi); key_ipv4(&e, hhi);
+		key_proto(&k, u->proto); key_port(&k, u->host_port);
+		key_proto(&e, u->proto); key_port(&e, u->host_port);
+		if ((ret = set_add(&rs->sets[ICC_SET_DNAT4], &k, &e, &d, u->line)))
+			return ret;
+		k.len = e.len = 0;
+		key_ipv4(&k, slo); key_ipv4(&e, shi);
+		key_ipv4(&k, p->containers[u->container].ip.s_addr);
+		key_ipv4(&e, p->containers[u->container].ip.s_addr);
+		key_proto(&k, u->proto); key_port(&k, u->port);
+		key_proto(&e, u->proto); key_port(&e, u->port);
+		if ((ret = set_add(&rs->sets[ICC_SET_PUBLISHED4], &k, &e, NULL, u->line)))
+			return ret;
+	}
+	return 0;
+}
+
+static int compile_publishes(const struct icc_policy *p, struct icc_ruleset *rs)
+{
+	for (size_t i = 0; i < p->npublishes; i++) {
+		const struct icc_publish *u = &p->publishes[i];
+		int ret = policy_is_loopback(u->host_addr) ?
+			  compile_local(p, u, rs) : compile_public(p, u, rs);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+int compile_policy(const struct icc_policy *p, struct icc_ruleset **out)
+{
+	struct icc_ruleset *rs = ruleset_new();
+	int ret = -ENOMEM;
+
+	if (!rs)
+		goto out;
+	if ((ret = compile_bridges(p, rs)) || (ret = compile_links(p, rs)) ||
+	    (ret = compile_publishes(p, rs)) || (ret = ruleset_canonicalize(rs)))
+		goto out;
+	*out = rs;
+	rs = NULL;
+out:
+	ruleset_free(rs);
+	return ret;
+}

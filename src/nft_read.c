@@ -1,0 +1,410 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Table inet icc as the kernel has it, read back over netlink: what is
+ * live, not what we believe we sent. Chains, rules and set types are
+ * compared with ours (differences become drift lines); elements of our
+ * sets are read into a ruleset for the diff.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <netinet/in.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/common.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+
+#include "icc/nft.h"
+#include "nft_int.h"
+
+struct reader {
+	struct icc_nft *n;
+	struct icc_ruleset *rs;
+	bool set_ok[ICC_NSETS];
+	char **rules[16];	/* fingerprints per chain, in kernel order */
+	size_t nrules[16];
+	bool chain_seen[16];
+	int err;
+};
+
+static struct nlmsghdr *req(struct icc_nft *n, char *buf, uint16_t type,
+			    uint16_t flags)
+{
+	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++n->seq);
+}
+
+static int comment_cb(const struct nftnl_udata *a, void *data)
+{
+	if (nftnl_udata_type(a) == NFTNL_UDATA_TABLE_COMMENT &&
+	    nftnl_udata_len(a) == sizeof(ICC_TABLE_COMMENT) &&
+	    !memcmp(nftnl_udata_get(a), ICC_TABLE_COMMENT, sizeof(ICC_TABLE_COMMENT)))
+		*(bool *)data = true;
+	return 0;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *r = data;
+	struct nftnl_table *t = nftnl_table_alloc();
+	const void *ud;
+	uint32_t len;
+
+	if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0) {
+		nftnl_table_free(t);
+		return MNL_CB_ERROR;
+	}
+	r->rs->present = true;
+	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
+	if (ud)
+		nftnl_udata_parse(ud, len, comment_cb, &r->rs->owned);
+	nftnl_table_free(t);
+	return MNL_CB_OK;
+}
+
+static int read_table(struct reader *r)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
+	struct nftnl_table *t = nftnl_table_alloc();
+	int ret;
+
+	if (!t)
+		return -ENOMEM;
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, ICC_TABLE);
+	nftnl_table_nlmsg_build_payload(nlh, t);
+	nftnl_table_free(t);
+	ret = nft_request(r->n, nlh, table_cb, r);
+	return ret == -ENOENT ? 0 : ret;
+}
+
+static int chain_index(const char *name)
+{
+	for (size_t i = 0; i < icc_nchains; i++)
+		if (!strcmp(icc_chain_defs[i].name, name))
+			return i;
+	return -1;
+}
+
+static bool chain_matches(const struct nftnl_chain *c, int i)
+{
+	const struct icc_chain_def *d = &icc_chain_defs[i];
+
+	if (!d->type)
+		return !nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM);
+	return nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	       nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) == (uint32_t)d->hook &&
+	       nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) == d->prio &&
+	       !strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TYPE), d->type) &&
+	       nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_ACCEPT;
+}
+
+static int chain_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *r = data;
+	struct nftnl_chain *c = nftnl_chain_alloc();
+	const char *name;
+	int i;
+
+	if (!c || nftnl_chain_nlmsg_parse(nlh, c) < 0) {
+		nftnl_chain_free(c);
+		return MNL_CB_ERROR;
+	}
+	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
+	i = chain_index(name);
+	if (i < 0 || !chain_matches(c, i))
+		ruleset_add_drift(r->rs, "- chain inet %s %s (%s)", ICC_TABLE,
+				  name, i < 0 ? "not ours" : "hook or type changed");
+	else
+		r->chain_seen[i] = true;
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+static int dump(struct reader *r, uint16_t type, mnl_cb_t cb)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = req(r->n, buf, type, NLM_F_DUMP);
+
+	/* every dump is filtered by table on the kernel side */
+	mnl_attr_put_strz(nlh, type == NFT_MSG_GETSET ? NFTA_SET_TABLE :
+			  NFTA_CHAIN_TABLE, ICC_TABLE);
+	return nft_request(r->n, nlh, cb, r);
+}
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *r = data;
+	struct nftnl_rule *o = nftnl_rule_alloc();
+	char *fp = NULL, **v;
+	int i;
+
+	if (!o || nftnl_rule_nlmsg_parse(nlh, o) < 0 ||
+	    nft_rule_fingerprint(o, &fp) < 0) {
+		nftnl_rule_free(o);
+		return MNL_CB_ERROR;
+	}
+	i = chain_index(nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
+	nftnl_rule_free(o);
+	if (i < 0) {
+		free(fp);
+		return MNL_CB_OK;	/* reported with its chain */
+	}
+	v = realloc(r->rules[i], (r->nrules[i] + 1) * sizeof(*v));
+	if (!v) {
+		free(fp);
+		return MNL_CB_ERROR;
+	}
+	v[r->nrules[i]++] = fp;
+	r->rules[i] = v;
+	return MNL_CB_OK;
+}
+
+/* Rule k of chain c as we build it: its fingerprint and its text. */
+static const char *expected_rule(unsigned c, size_t k, char **fp)
+{
+	size_t seen = 0;
+
+	*fp = NULL;
+	for (size_t j = 0; j < icc_nrules; j++) {
+		struct nftnl_rule *o;
+
+		if (icc_rule_defs[j].chain != c || seen++ != k)
+			continue;
+		o = nft_build_rule(j, false);
+		if (o)
+			nft_rule_fingerprint(o, fp);
+		nftnl_rule_free(o);
+		return icc_rule_defs[j].text;
+	}
+	return NULL;
+}
+
+/* Position by position: what differs is removed and added again. */
+static void compare_chain(struct reader *r, unsigned c)
+{
+	const char *name = icc_chain_defs[c].name;
+
+	if (!r->chain_seen[c])
+		ruleset_add_drift(r->rs, "+ chain inet %s %s", ICC_TABLE, name);
+	for (size_t k = 0;; k++) {
+		char *fp;
+		const char *text = expected_rule(c, k, &fp);
+		const char *live = k < r->nrules[c] ? r->rules[c][k] : NULL;
+
+		if (!text && !live)
+			break;
+		if (text && !fp)
+			r->err = -ENOMEM;
+		if (!text || !live || !fp || strcmp(fp, live)) {
+			if (live)
+				ruleset_add_drift(r->rs, "- rule inet %s %s %s",
+						  ICC_TABLE, name, live);
+			if (text)
+				ruleset_add_drift(r->rs, "+ rule inet %s %s %s",
+						  ICC_TABLE, name, text);
+		}
+		free(fp);
+	}
+}
+
+static void compare_rules(struct reader *r)
+{
+	for (unsigned c = 0; c < icc_nchains; c++)
+		compare_chain(r, c);
+}
+
+static int set_index(const char *name)
+{
+	for (int i = 0; i < ICC_NSETS; i++)
+		if (!strcmp(icc_set_defs[i].name, name))
+			return i;
+	return -1;
+}
+
+/* Our type, or drift: an edited set is replaced, not trusted. */
+static bool set_matches(const struct nftnl_set *s, const struct icc_set *want)
+{
+	struct nftnl_set *ref = nft_build_set(want, 0);
+	uint32_t mask = NFT_SET_INTERVAL | NFT_SET_MAP | NFT_SET_CONCAT;
+	bool ok;
+
+	if (!ref)
+		return false;
+	ok = nftnl_set_get_u32(s, NFTNL_SET_KEY_TYPE) ==
+	     nftnl_set_get_u32(ref, NFTNL_SET_KEY_TYPE) &&
+	     nftnl_set_get_u32(s, NFTNL_SET_KEY_LEN) == want->key_len &&
+	     (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & ~mask) == 0 &&
+	     (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & mask) ==
+	     (nftnl_set_get_u32(ref, NFTNL_SET_FLAGS) & mask) &&
+	     (!want->data_len ||
+	      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN) == want->data_len);
+	nftnl_set_free(ref);
+	return ok;
+}
+
+static int set_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct reader *r = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+	const char *name;
+	int i;
+
+	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
+		nftnl_set_free(s);
+		return MNL_CB_ERROR;
+	}
+	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
+	i = set_index(name);
+	if (i >= 0 && set_matches(s, &r->rs->sets[i]))
+		r->set_ok[i] = true;
+	else if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
+		ruleset_add_drift(r->rs, "- set inet %s %s (%s)", ICC_TABLE,
+				  name, i < 0 ? "not ours" : "type changed");
+	else
+		ruleset_add_drift(r->rs, "- anonymous set inet %s %s", ICC_TABLE,
+				  name);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR :
+							     MNL_CB_OK;
+}
+
+/* Packs one kernel element the way struct icc_set stores it. */
+static bool elem_pack(const struct icc_set *is, struct nftnl_set_elem *el,
+		      uint8_t *out)
+{
+	uint32_t klen = 0, elen = 0, dlen = 0;
+	const void *k = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
+	const void *e = NULL, *d = NULL;
+	size_t off = is->key_len;
+
+	if (is->def->interval)
+		e = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &elen);
+	if (is->data_len)
+		d = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dlen);
+	if (!k || klen != is->key_len || (is->def->interval && elen != klen) ||
+	    (is->data_len && (!d || dlen != is->data_len)))
+		return false;
+	memcpy(out, k, klen);
+	if (e) {
+		memcpy(out + off, e, elen);
+		off += elen;
+	}
+	if (d)
+		memcpy(out + off, d, dlen);
+	return true;
+}
+
+static int read_elems(struct reader *r, int i)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct icc_set *is = &r->rs->sets[i];
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	struct nftnl_set_elems_iter *it = NULL;
+	struct nftnl_set_elem *el;
+	uint8_t packed[ICC_KEY_MAX * 2 + ICC_DATA_MAX];
+	int ret = -ENOMEM;
+
+	if (!s)
+		return -ENOMEM;
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, ICC_TABLE);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, is->def->name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	ret = nft_request(r->n, nlh, elem_cb, s);
+	if (ret < 0)
+		goto out;
+	it = nftnl_set_elems_iter_create(s);
+	ret = it ? 0 : -ENOMEM;
+	while (it && !ret && (el = nftnl_set_elems_iter_next(it))) {
+		if (elem_pack(is, el, packed))
+			ret = set_add_raw(is, packed, 0);
+		else
+			ret = ruleset_add_drift(r->rs, "- element inet %s %s (malformed)",
+						ICC_TABLE, is->def->name);
+	}
+out:
+	if (it)
+		nftnl_set_elems_iter_destroy(it);
+	nftnl_set_free(s);
+	return ret;
+}
+
+static void reader_free(struct reader *r)
+{
+	for (size_t c = 0; c < 16; c++) {
+		for (size_t k = 0; k < r->nrules[c]; k++)
+			free(r->rules[c][k]);
+		free(r->rules[c]);
+	}
+}
+
+static int read_structure(struct reader *r)
+{
+	int ret;
+
+	if ((ret = dump(r, NFT_MSG_GETCHAIN, chain_cb)) ||
+	    (ret = dump(r, NFT_MSG_GETRULE, rule_cb)) ||
+	    (ret = dump(r, NFT_MSG_GETSET, set_cb)))
+		return ret;
+	compare_rules(r);
+	for (int i = 0; i < ICC_NSETS; i++) {
+		if (!r->set_ok[i]) {
+			ruleset_add_drift(r->rs, "+ set inet %s %s", ICC_TABLE,
+					  icc_set_defs[i].name);
+			continue;
+		}
+		if ((ret = read_elems(r, i)))
+			return ret;
+	}
+	return r->err;
+}
+
+/* One consistent read: the generation must not move while we read. */
+static int read_once(struct icc_nft *n, struct icc_ruleset **out)
+{
+	struct reader r = { .n = n, .rs = ruleset_new() };
+	uint32_t gen2 = 0;
+	int ret = -ENOMEM;
+
+	if (!r.rs)
+		goto out;
+	if ((ret = nft_genid(n, &r.rs->genid)) || (ret = read_table(&r)))
+		goto out;
+	if (r.rs->present && r.rs->owned && (ret = read_structure(&r)))
+		goto out;
+	r.rs->intact = r.rs->ndrift == 0;
+	for (int i = 0; i < ICC_NSETS; i++)
+		if ((ret = set_sort(&r.rs->sets[i])))
+			goto out;
+	if ((ret = nft_genid(n, &gen2)))
+		goto out;
+	ret = gen2 == r.rs->genid ? 0 : -EAGAIN;
+	if (!ret) {
+		*out = r.rs;
+		r.rs = NULL;
+	}
+out:
+	reader_free(&r);
+	ruleset_free(r.rs);
+	return ret;
+}
+
+int nft_read(struct icc_nft *n, struct icc_ruleset **out)
+{
+	int ret = -EAGAIN;
+
+	for (int tries = 0; tries < 10 && ret == -EAGAIN; tries++)
+		ret = read_once(n, out);
+	return ret;
+}

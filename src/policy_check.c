@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Policy stage 2: checks across objects. Each object in the model is valid
+ * on its own (policy_parse.c made sure); here we look at how they relate.
+ * A problem is reported on the later object, naming the earlier one's line.
+ */
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "policy_int.h"
+
+static void check_bridge(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_bridge *b = &p->bridges[i];
+	const struct src_bridge *src = &c->sbridges[i];
+	char s1[PREFIX_STRLEN], s2[PREFIX_STRLEN];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_bridge *o = &p->bridges[j];
+
+		if (!strcmp(o->name, b->name)) {
+			policy_err(c, src->name, "bridge %s already declared at line %d",
+				   b->name, o->line);
+			continue;
+		}
+		if (prefix_overlap(&o->subnet, &b->subnet))
+			policy_err(c, src->subnet, "bridge %s: subnet %s overlaps bridge %s's subnet %s (line %d)",
+				   b->name, prefix_str(&b->subnet, s1), o->name,
+				   prefix_str(&o->subnet, s2), o->line);
+	}
+	if (!b->uplink[0])
+		return;
+	/* Traffic between managed bridges is container traffic, not egress. */
+	for (size_t j = 0; j < p->nbridges; j++) {
+		if (strcmp(p->bridges[j].name, b->uplink))
+			continue;
+		policy_err(c, src->uplink, "bridge %s: uplink %s is a bridge managed by this policy",
+			   b->name, b->uplink);
+		break;
+	}
+}
+
+static void check_container(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_container *ct = &p->containers[i];
+	const struct icc_bridge *b = &p->bridges[ct->bridge];
+	int line = c->scontainers[i].ip;
+	char ip[ADDR_STRLEN], net[PREFIX_STRLEN];
+	const char *what = NULL;
+
+	addr_str(ct->ip, ip);
+	prefix_str(&b->subnet, net);
+	if (!prefix_contains(&b->subnet, ct->ip)) {
+		policy_err(c, line, "container %s: ip %s is outside bridge %s's subnet %s",
+			   ct->name, ip, b->name, net);
+		return;
+	}
+	/* /31 and /32 have no network or broadcast address (RFC 3021). */
+	if (b->subnet.len <= 30 && ct->ip.s_addr == b->subnet.addr.s_addr)
+		what = "network";
+	else if (b->subnet.len <= 30 &&
+		 ct->ip.s_addr == prefix_last(&b->subnet).s_addr)
+		what = "broadcast";
+	if (what) {
+		policy_err(c, line, "container %s: ip %s is the %s address of bridge %s's subnet %s",
+			   ct->name, ip, what, b->name, net);
+		return;
+	}
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_container *o = &p->containers[j];
+
+		if (o->ip.s_addr != ct->ip.s_addr)
+			continue;
+		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
+			   ct->name, ip, o->name, o->line);
+		break;
+	}
+}
+
+static void check_link(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_link *l = &p->links[i];
+	const char *from = p->containers[l->from].name;
+	const char *to = p->containers[l->to].name;
+
+	if (l->from == l->to) {
+		policy_err(c, c->slinks[i].to, "link %s -> %s: a container always reaches itself",
+			   from, to);
+		return;
+	}
+	/* Two links for one pair would be merged silently; say so instead. */
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_link *o = &p->links[j];
+
+		if (o->from != l->from || o->to != l->to)
+			continue;
+		policy_err(c, l->line, "link %s -> %s already declared at line %d",
+			   from, to, o->line);
+		break;
+	}
+}
+
+/* Two publishes collide when one packet could match both DNAT rules. */
+static bool publish_collide(const struct icc_publish *a,
+			    const struct icc_publish *b)
+{
+	if (a->proto != b->proto || a->host_port != b->host_port)
+		return false;
+	return a->host_addr.s_addr == b->host_addr.s_addr ||
+	       a->host_addr.s_addr == htonl(INADDR_ANY) ||
+	       b->host_addr.s_addr == htonl(INADDR_ANY);
+}
+
+static void check_publish(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_publish *pb = &p->publishes[i];
+	const struct src_publish *src = &c->spublishes[i];
+	const char *name = p->containers[pb->container].name;
+	const char *proto = proto_name(pb->proto);
+	char addr[ADDR_STRLEN], h1[HOST_STRLEN], h2[HOST_STRLEN];
+	bool loop = policy_is_loopback(pb->host_addr);
+
+	addr_str(pb->host_addr, addr);
+	if (!loop && !pb->nallow)
+		policy_err(c, src->host, "publish %s %s/%u: publishing on %s exposes %s:%u to every source; add allow_from",
+			   name, proto, pb->port, addr, name, pb->port);
+	if (loop && pb->nallow)
+		policy_err(c, src->allow_from, "publish %s %s/%u: allow_from has no meaning on loopback address %s; remove it",
+			   name, proto, pb->port, addr);
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_publish *o = &p->publishes[j];
+
+		if (!publish_collide(o, pb))
+			continue;
+		host_str(pb->host_addr, pb->host_port, h1);
+		host_str(o->host_addr, o->host_port, h2);
+		if (o->host_addr.s_addr == pb->host_addr.s_addr)
+			policy_err(c, src->host, "publish %s %s/%u: %s host %s is already published at line %d",
+				   name, proto, pb->port, proto, h1, o->line);
+		else
+			policy_err(c, src->host, "publish %s %s/%u: %s host %s overlaps %s, published at line %d",
+				   name, proto, pb->port, proto, h1, h2, o->line);
+		break;
+	}
+}
+
+void policy_check(struct policy_ctx *c)
+{
+	for (size_t i = 0; i < c->p->nbridges; i++)
+		check_bridge(c, i);
+	for (size_t i = 0; i < c->p->ncontainers; i++)
+		check_container(c, i);
+	for (size_t i = 0; i < c->p->nlinks; i++)
+		check_link(c, i);
+	for (size_t i = 0; i < c->p->npublishes; i++)
+		check_publish(c, i);
+}

@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Internal to the policy stage (policy_parse.c, policy_check.c,
+ * policy_print.c, diag.c). Nothing outside src/policy_* includes this.
+ */
+#ifndef ICC_POLICY_INT_H
+#define ICC_POLICY_INT_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "icc/policy.h"
+
+/* Longest text of an address, a prefix, a port spec, a host address:port. */
+#define ADDR_STRLEN	16	/* "255.255.255.255" */
+#define PREFIX_STRLEN	20	/* "255.255.255.255/255": what %u of a uint8_t can take */
+#define PORT_STRLEN	20	/* "icmp/65535-65535" by the format's count */
+#define HOST_STRLEN	22	/* "255.255.255.255:65535" */
+
+/*
+ * The model keeps one line per object; the checks also want the line of
+ * the setting inside the object that is wrong. These tables run parallel
+ * to the model's arrays (same index, same count).
+ */
+struct src_bridge {
+	int name, subnet, uplink;
+};
+
+struct src_container {
+	int bridge, ip;
+};
+
+struct src_link {
+	int from, to, ports;
+};
+
+struct src_publish {
+	int container, port, host, allow_from;
+};
+
+/* One parse and check of one policy. */
+struct policy_ctx {
+	const char *file;		/* FILE in every diagnostic */
+	struct icc_diags *d;
+	size_t nerr;			/* problems reported */
+	bool oom;			/* something could not be allocated */
+	struct icc_policy *p;
+	struct src_bridge *sbridges;
+	struct src_container *scontainers;
+	struct src_link *slinks;
+	struct src_publish *spublishes;
+};
+
+/* Records one problem of the policy at line (0: the file as a whole). */
+void policy_err(struct policy_ctx *c, int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * The cross-object checks (policy_check.c). Runs on a model that holds
+ * only objects whose own settings were valid, so a problem is reported
+ * once and not again as a consequence.
+ */
+void policy_check(struct policy_ctx *c);
+
+/* diags_add() with a va_list. */
+int diags_vadd(struct icc_diags *d, const char *file, int line,
+	       const char *fmt, va_list ap)
+	__attribute__((format(printf, 4, 0)));
+
+/* diags_sort() for d->v[from..]; earlier entries stay put. */
+void diags_sort_from(struct icc_diags *d, size_t from);
+
+/*
+ * Strict text parsers: return 0, or -EINVAL and set *why to a short reason
+ * (a static string). Dotted quads only: no leading zeros, no shorthand.
+ */
+int ipv4_parse(const char *s, struct in_addr *a, const char **why);
+/*
+ * "a.b.c.d/len" with minlen <= len <= 32; bare_ok allows "a.b.c.d" (/32).
+ * Host bits are kept as written: the caller decides what they mean.
+ */
+int prefix_parse(const char *s, unsigned minlen, bool bare_ok,
+		 struct icc_prefix *p, const char **why);
+/* tcp/N, udp/N, tcp/N-M, udp/N-M, icmp, any. */
+int port_parse(const char *s, struct icc_port *pt, const char **why);
+
+bool prefix_overlap(const struct icc_prefix *a, const struct icc_prefix *b);
+bool port_overlap(const struct icc_port *a, const struct icc_port *b);
+/* The last address of p: its host bits all ones (the broadcast). */
+struct in_addr prefix_last(const struct icc_prefix *p);
+
+/* Formatters (policy_print.c): write into buf and return it. */
+const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN]);
+const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
+/* A prefix as allow_from writes it: a bare address for /32. */
+const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
+const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN]);
+const char *host_str(struct in_addr a, uint16_t port, char buf[HOST_STRLEN]);
+
+#endif

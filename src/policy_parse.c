@@ -1,0 +1,1226 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Policy stage 1: libconfig text -> struct icc_policy.
+ *
+ * Every problem is reported with the line of the most specific setting and
+ * parsing goes on. An object enters the model only when its own settings
+ * are valid; policy_check() then works on those, so one mistake gives one
+ * message. A reference to an object that was declared but is invalid is
+ * dropped silently: its problem has been reported already.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <libconfig.h>
+
+#include "policy_int.h"
+
+#define LABEL_LEN	160
+#define QUOTE_LEN	48
+#define MAX_FILE_SIZE	(16 << 20)	/* policies are small; stops -c /dev/zero */
+
+static const char *const top_keys[] = {
+	"version", "bridges", "containers", "links", "publish", NULL
+};
+static const char *const bridge_keys[] = {
+	"name", "subnet", "uplink", "masquerade", "egress", NULL
+};
+static const char *const container_keys[] = { "bridge", "ip", NULL };
+static const char *const link_keys[] = { "from", "to", "ports", NULL };
+static const char *const publish_keys[] = {
+	"container", "port", "host", "allow_from", NULL
+};
+
+void policy_err(struct policy_ctx *c, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->nerr++;
+	va_start(ap, fmt);
+	if (diags_vadd(c->d, c->file, line, fmt, ap) < 0)
+		c->oom = true;
+	va_end(ap);
+}
+
+bool policy_is_loopback(struct in_addr a)
+{
+	return (ntohl(a.s_addr) >> 24) == 127;
+}
+
+static uint32_t prefix_mask(unsigned len)
+{
+	return len ? ~UINT32_C(0) << (32 - len) : 0;
+}
+
+bool prefix_contains(const struct icc_prefix *p, struct in_addr a)
+{
+	uint32_t m = prefix_mask(p->len);
+
+	return (ntohl(a.s_addr) & m) == (ntohl(p->addr.s_addr) & m);
+}
+
+bool prefix_overlap(const struct icc_prefix *a, const struct icc_prefix *b)
+{
+	return a->len <= b->len ? prefix_contains(a, b->addr)
+				: prefix_contains(b, a->addr);
+}
+
+struct in_addr prefix_last(const struct icc_prefix *p)
+{
+	struct in_addr a = {
+		.s_addr = p->addr.s_addr | htonl(~prefix_mask(p->len)),
+	};
+
+	return a;
+}
+
+/* "any" is handled by the callers: it is a policy mistake, not an overlap. */
+bool port_overlap(const struct icc_port *a, const struct icc_port *b)
+{
+	if (a->proto != b->proto)
+		return false;
+	if (a->proto == IPPROTO_ICMP)
+		return true;
+	return a->lo <= b->hi && b->lo <= a->hi;
+}
+
+const char *proto_name(uint8_t proto)
+{
+	switch (proto) {
+	case IPPROTO_TCP:	return "tcp";
+	case IPPROTO_UDP:	return "udp";
+	case IPPROTO_ICMP:	return "icmp";
+	case 0:			return "any";
+	default:		return "?";
+	}
+}
+
+/*
+ * Decimal without sign, leading zeros or junk. Returns 0, -EINVAL (not a
+ * number), -EDOM (leading zero) or -ERANGE (above max); *why says which.
+ */
+static int num_parse(const char *s, size_t len, unsigned long max,
+		     unsigned long *v, const char **why)
+{
+	unsigned long n = 0;
+
+	if (!len || strspn(s, "0123456789") < len) {
+		*why = "not a decimal number";
+		return -EINVAL;
+	}
+	if (s[0] == '0' && len > 1) {
+		*why = "leading zero";
+		return -EDOM;
+	}
+	for (size_t i = 0; i < len && i < 10; i++)
+		n = n * 10 + (unsigned long)(s[i] - '0');
+	if (len > 9 || n > max) {
+		*why = "number too large";
+		return -ERANGE;
+	}
+	*v = n;
+	return 0;
+}
+
+static int port_num(const char *s, size_t len, uint16_t *port, const char **why)
+{
+	unsigned long v = 0;
+	int r = num_parse(s, len, 65535, &v, why);
+
+	if (r == -EINVAL || r == -EDOM)
+		return -EINVAL;
+	if (r == -ERANGE || v == 0) {
+		*why = "port numbers are 1..65535";
+		return -EINVAL;
+	}
+	*port = (uint16_t)v;
+	return 0;
+}
+
+int ipv4_parse(const char *s, struct in_addr *a, const char **why)
+{
+	uint32_t ip = 0;
+
+	for (int i = 0; i < 4; i++) {
+		size_t len = strcspn(s, ".");
+		unsigned long v;
+		int r;
+
+		if ((i < 3) != (s[len] == '.')) {
+			*why = "expected a.b.c.d";
+			return -EINVAL;
+		}
+		r = num_parse(s, len, 255, &v, why);
+		if (r == -ERANGE)
+			*why = "octet above 255";
+		else if (r == -EINVAL)
+			*why = "expected a.b.c.d";
+		if (r < 0)
+			return -EINVAL;
+		ip = ip << 8 | v;
+		s += len + (i < 3);
+	}
+	a->s_addr = htonl(ip);
+	return 0;
+}
+
+int prefix_parse(const char *s, unsigned minlen, bool bare_ok,
+		 struct icc_prefix *p, const char **why)
+{
+	const char *slash = strchr(s, '/');
+	char addr[ADDR_STRLEN];
+	unsigned long len = 32;
+	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+
+	if (!slash && !bare_ok) {
+		*why = "expected a.b.c.d/len";
+		return -EINVAL;
+	}
+	if (alen >= sizeof(addr)) {
+		*why = slash ? "expected a.b.c.d/len" : "expected a.b.c.d";
+		return -EINVAL;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (ipv4_parse(addr, &p->addr, why) < 0)
+		return -EINVAL;
+	if (slash) {
+		int r = num_parse(slash + 1, strlen(slash + 1), 32, &len, why);
+
+		if (r == -EINVAL)
+			*why = "expected a.b.c.d/len";
+		if (r == -EINVAL || r == -EDOM)
+			return -EINVAL;
+		if (r == -ERANGE || len < minlen) {
+			*why = minlen ? "prefix length must be 1..32"
+				      : "prefix length must be 0..32";
+			return -EINVAL;
+		}
+	}
+	p->len = (uint8_t)len;
+	return 0;
+}
+
+int port_parse(const char *s, struct icc_port *pt, const char **why)
+{
+	const char *n, *dash;
+
+	memset(pt, 0, sizeof(*pt));
+	if (!strcmp(s, "any"))
+		return 0;
+	if (!strcmp(s, "icmp")) {
+		pt->proto = IPPROTO_ICMP;
+		return 0;
+	}
+	if (!strncmp(s, "tcp/", 4))
+		pt->proto = IPPROTO_TCP;
+	else if (!strncmp(s, "udp/", 4))
+		pt->proto = IPPROTO_UDP;
+	else {
+		*why = "expected tcp/N, udp/N, tcp/N-M, udp/N-M, icmp or any";
+		return -EINVAL;
+	}
+	n = s + 4;
+	dash = strchr(n, '-');
+	if (port_num(n, dash ? (size_t)(dash - n) : strlen(n), &pt->lo, why) < 0)
+		return -EINVAL;
+	pt->hi = pt->lo;
+	if (dash && port_num(dash + 1, strlen(dash + 1), &pt->hi, why) < 0)
+		return -EINVAL;
+	if (pt->lo > pt->hi) {
+		*why = "range start is above its end";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* "PORT" (on 127.0.0.1) or "ADDR:PORT". */
+static int host_parse(const char *s, struct in_addr *a, uint16_t *port,
+		      const char **why)
+{
+	const char *colon = strchr(s, ':');
+	char addr[ADDR_STRLEN];
+	size_t alen;
+
+	if (!colon) {
+		a->s_addr = htonl(INADDR_LOOPBACK);
+		return port_num(s, strlen(s), port, why);
+	}
+	alen = (size_t)(colon - s);
+	if (alen >= sizeof(addr)) {
+		*why = "expected PORT or ADDR:PORT";
+		return -EINVAL;
+	}
+	memcpy(addr, s, alen);
+	addr[alen] = '\0';
+	if (ipv4_parse(addr, a, why) < 0)
+		return -EINVAL;
+	return port_num(colon + 1, strlen(colon + 1), port, why);
+}
+
+/* Why s cannot be an interface name, or NULL when it can. */
+static const char *ifname_why(const char *s)
+{
+	size_t len = strlen(s);
+
+	if (!len)
+		return "empty";
+	if (len >= ICC_IFNAMSIZ)
+		return "longer than 15 characters";
+	if (!strcmp(s, ".") || !strcmp(s, ".."))
+		return "reserved by the kernel";
+	for (const char *q = s; *q; q++) {
+		unsigned char ch = (unsigned char)*q;
+
+		/*
+		 * '/' and ':' the kernel refuses; '*' is a wildcard to nft;
+		 * quotes and backslashes could not be printed back safely.
+		 */
+		switch (ch) {
+		case ' ': case '\t': case '\n': case '\r': case '\v': case '\f':
+			return "contains whitespace";
+		case '/':	return "contains '/'";
+		case ':':	return "contains ':'";
+		case '*':	return "contains '*'";
+		case '"':	return "contains '\"'";
+		case '\\':	return "contains '\\'";
+		default:
+			if (ch < 0x20 || ch >= 0x7f)
+				return "contains a control or non-ASCII character";
+		}
+	}
+	return NULL;
+}
+
+/* Container names: what libconfig allows, minus '*'; plus '.' for later. */
+static bool container_name_ok(const char *s)
+{
+	return *s && strlen(s) <= 64 &&
+	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			 "0123456789_.-") == strlen(s);
+}
+
+/* s quoted and escaped so that a message stays on one line. */
+static const char *quote(char buf[QUOTE_LEN], const char *s)
+{
+	size_t o = 0;
+
+	buf[o++] = '"';
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (o > QUOTE_LEN - 10) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		if (ch == '"' || ch == '\\')
+			o += (size_t)sprintf(buf + o, "\\%c", ch);
+		else if (ch < 0x20 || ch >= 0x7f)
+			o += (size_t)sprintf(buf + o, "\\x%02x", ch);
+		else
+			buf[o++] = (char)ch;
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+static int line_of(const config_setting_t *s)
+{
+	return (int)config_setting_source_line(s);
+}
+
+/* Exact-name lookup: libconfig 1.5's get_member matches "a.b" to "a". */
+static const config_setting_t *member(const config_setting_t *g,
+				      const char *key)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+
+		if (config_setting_name(m) && !strcmp(config_setting_name(m), key))
+			return m;
+	}
+	return NULL;
+}
+
+static const char *member_string(const config_setting_t *g, const char *key)
+{
+	const config_setting_t *s = member(g, key);
+
+	if (!s || config_setting_type(s) != CONFIG_TYPE_STRING)
+		return NULL;
+	return config_setting_get_string(s);
+}
+
+/* Levenshtein distance, for "did you mean"; keys are short. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), row[33];
+
+	if (la > 32 || lb > 32)
+		return 99;
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0], v;
+
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			v = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < v)
+				v = row[j] + 1;
+			if (row[j - 1] + 1 < v)
+				v = row[j - 1] + 1;
+			diag = row[j];
+			row[j] = v;
+		}
+	}
+	return row[lb];
+}
+
+static const char *suggest(const char *name, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (edit_distance(name, *keys) <= 2)
+			return *keys;
+	return NULL;
+}
+
+/* Reports every member of g that is not one of keys. */
+static void check_keys(struct policy_ctx *c, const config_setting_t *g,
+		       const char *label, const char *const *keys)
+{
+	for (int i = 0; i < config_setting_length(g); i++) {
+		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+		const char *name = config_setting_name(m), *hint;
+		const char *const *k;
+
+		for (k = keys; *k && strcmp(*k, name); k++)
+			;
+		if (*k)
+			continue;
+		hint = suggest(name, keys);
+		policy_err(c, line_of(m), "%s%sunknown setting %s%s%s%s",
+			   label ? label : "", label ? ": " : "", name,
+			   hint ? "; did you mean " : "", hint ? hint : "",
+			   hint ? "?" : "");
+	}
+}
+
+/*
+ * The string member key of g in *out. Returns 1 when present, 0 when
+ * absent and optional, -1 when missing or not a string (reported).
+ * *line is the member's line, or g's when it is absent.
+ */
+static int get_string(struct policy_ctx *c, const char *label,
+		      const config_setting_t *g, const char *key,
+		      bool required, const char **out, int *line)
+{
+	const config_setting_t *s = member(g, key);
+
+	*line = line_of(g);
+	if (!s) {
+		if (!required)
+			return 0;
+		policy_err(c, *line, "%s: missing %s", label, key);
+		return -1;
+	}
+	*line = line_of(s);
+	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+		policy_err(c, *line, "%s: %s must be a string", label, key);
+		return -1;
+	}
+	*out = config_setting_get_string(s);
+	return 1;
+}
+
+/* A boolean member: 1 or 0 in *out, or -1 when absent; false on error. */
+static bool get_bool(struct policy_ctx *c, const char *label,
+		     const config_setting_t *g, const char *key, int *out)
+{
+	const config_setting_t *s = member(g, key);
+
+	*out = -1;
+	if (!s)
+		return true;
+	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+		policy_err(c, line_of(s), "%s: %s must be true or false",
+			   label, key);
+		return false;
+	}
+	*out = config_setting_get_bool(s);
+	return true;
+}
+
+/* An interface name member; "" stays in out when it is optional and absent. */
+static bool get_ifname(struct policy_ctx *c, const char *label,
+		       const config_setting_t *g, const char *key,
+		       bool required, char out[ICC_IFNAMSIZ], int *line)
+{
+	const char *s, *why;
+	char q[QUOTE_LEN];
+	int r = get_string(c, label, g, key, required, &s, line);
+
+	if (r <= 0)
+		return r == 0;
+	why = ifname_why(s);
+	if (why) {
+		policy_err(c, *line, "%s: %s %s is not a valid interface name (%s)",
+			   label, key, quote(q, s), why);
+		return false;
+	}
+	strcpy(out, s);
+	return true;
+}
+
+/*
+ * A CIDR prefix; min is the shortest length allowed, bare_ok admits a bare
+ * address as a /32. Host bits must be zero: "10.0.0.1/8" is a typo more
+ * often than not, and nft would silently drop them.
+ */
+static bool prefix_value(struct policy_ctx *c, const char *label,
+			 const char *key, const char *s, int line,
+			 unsigned min, bool bare_ok, struct icc_prefix *p)
+{
+	struct icc_prefix fixed;
+	char q[QUOTE_LEN], buf[PREFIX_STRLEN];
+	const char *why;
+
+	if (prefix_parse(s, min, bare_ok, p, &why) < 0) {
+		policy_err(c, line, "%s: %s %s is not a valid %s (%s)", label,
+			   key, quote(q, s),
+			   bare_ok ? "IPv4 address or prefix" : "IPv4 prefix",
+			   why);
+		return false;
+	}
+	fixed = *p;
+	fixed.addr.s_addr &= htonl(prefix_mask(p->len));
+	if (fixed.addr.s_addr != p->addr.s_addr) {
+		policy_err(c, line, "%s: %s %s has host bits set; did you mean %s?",
+			   label, key, s, prefix_str(&fixed, buf));
+		return false;
+	}
+	return true;
+}
+
+static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
+			 size_t idx)
+{
+	struct icc_bridge b = { .line = line_of(g) };
+	struct src_bridge src = { 0 };
+	const char *name = member_string(g, "name"), *subnet;
+	char label[LABEL_LEN];
+	bool uplink = member(g, "uplink") != NULL, ok = true;
+	int masq, egress, line, r;
+
+	if (name && !ifname_why(name))
+		snprintf(label, sizeof(label), "bridge %s", name);
+	else
+		snprintf(label, sizeof(label), "bridge #%zu", idx + 1);
+	check_keys(c, g, label, bridge_keys);
+	ok &= get_ifname(c, label, g, "name", true, b.name, &src.name);
+	r = get_string(c, label, g, "subnet", true, &subnet, &src.subnet);
+	if (r > 0)
+		ok &= prefix_value(c, label, "subnet", subnet, src.subnet, 1,
+				   false, &b.subnet);
+	else
+		ok = false;
+	ok &= get_ifname(c, label, g, "uplink", false, b.uplink, &src.uplink);
+	ok &= get_bool(c, label, g, "masquerade", &masq);
+	ok &= get_bool(c, label, g, "egress", &egress);
+	/*
+	 * Without an uplink there is nowhere to masquerade or egress to.
+	 * An uplink that is present but invalid has been reported already.
+	 */
+	if (!uplink && masq == 1) {
+		line = line_of(member(g, "masquerade"));
+		policy_err(c, line, "%s: masquerade needs an uplink", label);
+		ok = false;
+	}
+	if (!uplink && egress == 1) {
+		line = line_of(member(g, "egress"));
+		policy_err(c, line, "%s: egress needs an uplink", label);
+		ok = false;
+	}
+	b.masquerade = masq < 0 ? uplink : masq;
+	b.egress = egress < 0 ? uplink : egress;
+	if (!ok)
+		return false;
+	c->sbridges[c->p->nbridges] = src;
+	c->p->bridges[c->p->nbridges++] = b;
+	return true;
+}
+
+/* Parses an aggregate that must be a list of groups. */
+static void parse_list(struct policy_ctx *c, const config_setting_t *s,
+		       const char *what, const char *one,
+		       bool (*fn)(struct policy_ctx *, const config_setting_t *,
+				  size_t))
+{
+	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+		policy_err(c, line_of(s), "%s must be a list of groups", what);
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s) && !c->oom; i++) {
+		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			policy_err(c, line_of(g), "%s #%d must be a group",
+				   one, i + 1);
+		else
+			fn(c, g, (size_t)i);
+	}
+}
+
+static const config_setting_t *root_of(const config_setting_t *s)
+{
+	while (config_setting_parent(s))
+		s = config_setting_parent(s);
+	return s;
+}
+
+static int find_bridge(const struct icc_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->nbridges; i++)
+		if (!strcmp(p->bridges[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+static int find_container(const struct icc_policy *p, const char *name)
+{
+	for (size_t i = 0; i < p->ncontainers; i++)
+		if (!strcmp(p->containers[i].name, name))
+			return (int)i;
+	return -1;
+}
+
+/*
+ * Whether a reference could name something declared. When the whole
+ * section is missing or malformed that was reported already, and every
+ * reference into it would only repeat the news.
+ */
+static bool bridge_declared(const config_setting_t *root, const char *name)
+{
+	const config_setting_t *l = member(root, "bridges");
+
+	if (!l || config_setting_type(l) != CONFIG_TYPE_LIST ||
+	    !config_setting_length(l))
+		return true;
+	for (int i = 0; i < config_setting_length(l); i++) {
+		const config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
+		const char *n;
+
+		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+			continue;
+		n = member_string(g, "name");
+		if (n && !strcmp(n, name))
+			return true;
+	}
+	return false;
+}
+
+/* A missing containers section is news: a link cannot name anything. */
+static bool container_declared(const config_setting_t *root, const char *name)
+{
+	const config_setting_t *g = member(root, "containers");
+
+	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP)
+		return true;
+	return g && member(g, name);
+}
+
+static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
+{
+	const config_setting_t *root = root_of(g);
+	struct icc_container ct = { .line = line_of(g) };
+	struct src_container src = { 0 };
+	const char *name = config_setting_name(g), *bridge, *ip, *why;
+	char label[LABEL_LEN], q[QUOTE_LEN];
+	bool ok = true;
+	int b = -1;
+
+	snprintf(label, sizeof(label), "container %s", name);
+	if (!container_name_ok(name)) {
+		policy_err(c, ct.line, "%s: name may only contain letters, "
+			   "digits, '_', '.' and '-'", label);
+		ok = false;
+	}
+	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		policy_err(c, ct.line, "%s must be a group", label);
+		return false;
+	}
+	check_keys(c, g, label, container_keys);
+	if (get_string(c, label, g, "bridge", true, &bridge, &src.bridge) > 0) {
+		b = find_bridge(c->p, bridge);
+		if (b < 0 && !bridge_declared(root, bridge))
+			policy_err(c, src.bridge, "%s: unknown bridge %s", label,
+				   ifname_why(bridge) ? quote(q, bridge) : bridge);
+	}
+	ok &= b >= 0;
+	if (get_string(c, label, g, "ip", true, &ip, &src.ip) > 0) {
+		if (ipv4_parse(ip, &ct.ip, &why) < 0) {
+			policy_err(c, src.ip, "%s: ip %s is not a valid IPv4 address (%s)",
+				   label, quote(q, ip), why);
+			ok = false;
+		}
+	} else {
+		ok = false;
+	}
+	if (!ok)
+		return false;
+	ct.bridge = (unsigned)b;
+	ct.name = strdup(name);
+	if (!ct.name) {
+		c->oom = true;
+		return false;
+	}
+	c->scontainers[c->p->ncontainers] = src;
+	c->p->containers[c->p->ncontainers++] = ct;
+	return true;
+}
+
+static void parse_containers(struct policy_ctx *c, const config_setting_t *s)
+{
+	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+		policy_err(c, line_of(s), "containers must be a group of named containers");
+		return;
+	}
+	for (int i = 0; i < config_setting_length(s) && !c->oom; i++)
+		parse_container(c, config_setting_get_elem(s, (unsigned)i));
+}
+
+/*
+ * A container reference; returns its index, or -1 (unknown: reported;
+ * declared but invalid: already reported).
+ */
+static int container_ref(struct policy_ctx *c, const char *label,
+			 const config_setting_t *root, const char *name,
+			 int line)
+{
+	char q[QUOTE_LEN];
+	int i = find_container(c->p, name);
+
+	if (i < 0 && !container_declared(root, name))
+		policy_err(c, line, "%s: unknown container %s", label,
+			   container_name_ok(name) ? name : quote(q, name));
+	return i;
+}
+
+/*
+ * The array of strings at key, which must be present and non-empty;
+ * NULL when it is not (reported).
+ */
+static const config_setting_t *get_strings(struct policy_ctx *c,
+					   const char *label,
+					   const config_setting_t *g,
+					   const char *key, int *line)
+{
+	const config_setting_t *s = member(g, key);
+
+	*line = line_of(g);
+	if (!s) {
+		policy_err(c, *line, "%s: missing %s", label, key);
+		return NULL;
+	}
+	*line = line_of(s);
+	if (config_setting_type(s) != CONFIG_TYPE_ARRAY ||
+	    (config_setting_length(s) &&
+	     config_setting_type(config_setting_get_elem(s, 0)) != CONFIG_TYPE_STRING)) {
+		policy_err(c, *line, "%s: %s must be an array of strings [ \"...\", ... ]",
+			   label, key);
+		return NULL;
+	}
+	if (!config_setting_length(s)) {
+		policy_err(c, *line, "%s: %s is empty", label, key);
+		return NULL;
+	}
+	return s;
+}
+
+/*
+ * Overlapping entries in one list are refused: they say the author is
+ * confused, and an nft interval set refuses overlapping elements anyway.
+ */
+static bool port_add(struct policy_ctx *c, const char *label,
+		     struct icc_link *l, const struct icc_port *pt, size_t total)
+{
+	char a[PORT_STRLEN], b[PORT_STRLEN];
+
+	if (pt->proto == 0 && total > 1) {
+		policy_err(c, pt->line, "%s: ports lists any with other ports; "
+			   "any already covers them", label);
+		return false;
+	}
+	for (size_t i = 0; i < l->nports; i++) {
+		const struct icc_port *o = &l->ports[i];
+
+		if (!port_overlap(o, pt))
+			continue;
+		if (o->lo == pt->lo && o->hi == pt->hi)
+			policy_err(c, pt->line, "%s: port %s is listed twice",
+				   label, port_str(pt, a));
+		else
+			policy_err(c, pt->line, "%s: port %s overlaps %s", label,
+				   port_str(pt, a), port_str(o, b));
+		return false;
+	}
+	l->ports[l->nports++] = *pt;
+	return true;
+}
+
+static bool parse_ports(struct policy_ctx *c, const char *label,
+			const config_setting_t *g, struct icc_link *l, int *line)
+{
+	const config_setting_t *s = get_strings(c, label, g, "ports", line);
+	size_t n;
+	bool ok = true;
+
+	if (!s)
+		return false;
+	n = (size_t)config_setting_length(s);
+	l->ports = calloc(n, sizeof(*l->ports));
+	if (!l->ports) {
+		c->oom = true;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const char *str = config_setting_get_string(e), *why;
+		struct icc_port pt;
+		char q[QUOTE_LEN];
+
+		if (port_parse(str, &pt, &why) < 0) {
+			policy_err(c, line_of(e), "%s: port %s is not valid (%s)",
+				   label, quote(q, str), why);
+			ok = false;
+			continue;
+		}
+		pt.line = line_of(e);
+		ok &= port_add(c, label, l, &pt, n);
+	}
+	return ok;
+}
+
+static bool parse_link(struct policy_ctx *c, const config_setting_t *g,
+		       size_t idx)
+{
+	const config_setting_t *root = root_of(g);
+	struct icc_link l = { .line = line_of(g) };
+	struct src_link src = { 0 };
+	const char *from = member_string(g, "from"), *to = member_string(g, "to");
+	char label[LABEL_LEN];
+	int f = -1, t = -1;
+	bool ok;
+
+	if (from && to && container_name_ok(from) && container_name_ok(to))
+		snprintf(label, sizeof(label), "link %s -> %s", from, to);
+	else
+		snprintf(label, sizeof(label), "link #%zu", idx + 1);
+	check_keys(c, g, label, link_keys);
+	if (get_string(c, label, g, "from", true, &from, &src.from) > 0)
+		f = container_ref(c, label, root, from, src.from);
+	if (get_string(c, label, g, "to", true, &to, &src.to) > 0)
+		t = container_ref(c, label, root, to, src.to);
+	ok = parse_ports(c, label, g, &l, &src.ports) && f >= 0 && t >= 0;
+	if (!ok) {
+		free(l.ports);
+		return false;
+	}
+	l.from = (unsigned)f;
+	l.to = (unsigned)t;
+	c->slinks[c->p->nlinks] = src;
+	c->p->links[c->p->nlinks++] = l;
+	return true;
+}
+
+static bool parse_allow(struct policy_ctx *c, const char *label,
+			const config_setting_t *g, struct icc_publish *pb,
+			int *line)
+{
+	const config_setting_t *s;
+	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
+	size_t n;
+	bool ok = true;
+
+	if (!member(g, "allow_from"))
+		return true;
+	s = get_strings(c, label, g, "allow_from", line);
+	if (!s)
+		return false;
+	n = (size_t)config_setting_length(s);
+	pb->allow_from = calloc(n, sizeof(*pb->allow_from));
+	if (!pb->allow_from) {
+		c->oom = true;
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		struct icc_prefix p;
+		size_t j;
+
+		if (!prefix_value(c, label, "allow_from", config_setting_get_string(e),
+				  line_of(e), 0, true, &p)) {
+			ok = false;
+			continue;
+		}
+		for (j = 0; j < pb->nallow; j++)
+			if (prefix_overlap(&pb->allow_from[j], &p))
+				break;
+		if (j == pb->nallow) {
+			pb->allow_from[pb->nallow++] = p;
+			continue;
+		}
+		if (pb->allow_from[j].len == p.len)
+			policy_err(c, line_of(e), "%s: allow_from %s is listed twice",
+				   label, source_str(&p, a));
+		else
+			policy_err(c, line_of(e), "%s: allow_from %s overlaps %s",
+				   label, source_str(&p, a),
+				   source_str(&pb->allow_from[j], b));
+		ok = false;
+	}
+	return ok;
+}
+
+/* The container's port: one tcp or udp port, nothing else is forwarded. */
+static bool parse_publish_port(struct policy_ctx *c, const char *label,
+			       const config_setting_t *g, struct icc_publish *pb,
+			       int *line)
+{
+	struct icc_port pt;
+	const char *s, *why;
+	char q[QUOTE_LEN];
+	int r;
+
+	if (get_string(c, label, g, "port", true, &s, line) <= 0)
+		return false;
+	r = port_parse(s, &pt, &why);
+	if (r == 0 && (pt.lo != pt.hi ||
+		       (pt.proto != IPPROTO_TCP && pt.proto != IPPROTO_UDP))) {
+		why = "publish takes a single tcp/N or udp/N";
+		r = -EINVAL;
+	}
+	if (r < 0) {
+		policy_err(c, *line, "%s: port %s is not valid (%s)", label,
+			   quote(q, s), why);
+		return false;
+	}
+	pb->proto = pt.proto;
+	pb->port = pt.lo;
+	return true;
+}
+
+static bool parse_publish(struct policy_ctx *c, const config_setting_t *g,
+			  size_t idx)
+{
+	const config_setting_t *root = root_of(g);
+	struct icc_publish pb = { .line = line_of(g) };
+	struct src_publish src = { 0 };
+	const char *name = member_string(g, "container");
+	const char *port = member_string(g, "port"), *host, *why;
+	char label[LABEL_LEN], q[QUOTE_LEN], pbuf[PORT_STRLEN];
+	struct icc_port pt;
+	int ct = -1;
+	bool ok;
+
+	if (name && port && container_name_ok(name) &&
+	    port_parse(port, &pt, &why) == 0 && pt.lo == pt.hi &&
+	    (pt.proto == IPPROTO_TCP || pt.proto == IPPROTO_UDP))
+		snprintf(label, sizeof(label), "publish %s %s", name,
+			 port_str(&pt, pbuf));
+	else
+		snprintf(label, sizeof(label), "publish #%zu", idx + 1);
+	check_keys(c, g, label, publish_keys);
+	if (get_string(c, label, g, "container", true, &name, &src.container) > 0)
+		ct = container_ref(c, label, root, name, src.container);
+	ok = parse_publish_port(c, label, g, &pb, &src.port);
+	if (get_string(c, label, g, "host", true, &host, &src.host) > 0) {
+		if (host_parse(host, &pb.host_addr, &pb.host_port, &why) < 0) {
+			policy_err(c, src.host, "%s: host %s is not valid (%s)",
+				   label, quote(q, host), why);
+			ok = false;
+		}
+	} else {
+		ok = false;
+	}
+	ok &= parse_allow(c, label, g, &pb, &src.allow_from);
+	if (!ok || ct < 0) {
+		free(pb.allow_from);
+		return false;
+	}
+	pb.container = (unsigned)ct;
+	c->spublishes[c->p->npublishes] = src;
+	c->p->publishes[c->p->npublishes++] = pb;
+	return true;
+}
+
+static void parse_version(struct policy_ctx *c, const config_setting_t *root)
+{
+	const config_setting_t *s = member(root, "version");
+	long long v;
+
+	if (!s) {
+		policy_err(c, 1, "missing version (this icc-policy reads version %d)",
+			   ICC_POLICY_VERSION);
+		return;
+	}
+	if (config_setting_type(s) == CONFIG_TYPE_INT)
+		v = config_setting_get_int(s);
+	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
+		v = config_setting_get_int64(s);
+	else {
+		policy_err(c, line_of(s), "version must be an integer");
+		return;
+	}
+	if (v != ICC_POLICY_VERSION) {
+		policy_err(c, line_of(s), "unsupported version %lld (this icc-policy reads version %d)",
+			   v, ICC_POLICY_VERSION);
+		return;
+	}
+	c->p->version = (int)v;
+}
+
+/* Sizes the model and its line tables for the longest each list can be. */
+static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
+{
+	const config_setting_t *s;
+	size_t nb = 0, nc = 0, nl = 0, np = 0;
+
+	if ((s = member(root, "bridges")) && config_setting_is_aggregate(s))
+		nb = (size_t)config_setting_length(s);
+	if ((s = member(root, "containers")) && config_setting_is_aggregate(s))
+		nc = (size_t)config_setting_length(s);
+	if ((s = member(root, "links")) && config_setting_is_aggregate(s))
+		nl = (size_t)config_setting_length(s);
+	if ((s = member(root, "publish")) && config_setting_is_aggregate(s))
+		np = (size_t)config_setting_length(s);
+	/* calloc(0) may return NULL: ask for one element at least. */
+	c->p->bridges = calloc(nb + 1, sizeof(*c->p->bridges));
+	c->sbridges = calloc(nb + 1, sizeof(*c->sbridges));
+	c->p->containers = calloc(nc + 1, sizeof(*c->p->containers));
+	c->scontainers = calloc(nc + 1, sizeof(*c->scontainers));
+	c->p->links = calloc(nl + 1, sizeof(*c->p->links));
+	c->slinks = calloc(nl + 1, sizeof(*c->slinks));
+	c->p->publishes = calloc(np + 1, sizeof(*c->p->publishes));
+	c->spublishes = calloc(np + 1, sizeof(*c->spublishes));
+	if (!c->p->bridges || !c->sbridges || !c->p->containers ||
+	    !c->scontainers || !c->p->links || !c->slinks ||
+	    !c->p->publishes || !c->spublishes)
+		return -ENOMEM;
+	return 0;
+}
+
+static void parse_root(struct policy_ctx *c, const config_setting_t *root)
+{
+	const config_setting_t *s;
+
+	check_keys(c, root, NULL, top_keys);
+	parse_version(c, root);
+	s = member(root, "bridges");
+	if (!s)
+		policy_err(c, 1, "missing bridges (declare at least one bridge)");
+	else if (config_setting_type(s) == CONFIG_TYPE_LIST &&
+		 !config_setting_length(s))
+		policy_err(c, line_of(s), "bridges is empty (declare at least one bridge)");
+	else
+		parse_list(c, s, "bridges", "bridge", parse_bridge);
+	if ((s = member(root, "containers")))
+		parse_containers(c, s);
+	if ((s = member(root, "links")))
+		parse_list(c, s, "links", "link", parse_link);
+	if ((s = member(root, "publish")))
+		parse_list(c, s, "publish", "publish", parse_publish);
+}
+
+/* True when s or a setting below it comes from an @include. */
+static bool has_included(const config_setting_t *s)
+{
+	if (config_setting_source_file(s))
+		return true;
+	if (!config_setting_is_aggregate(s))
+		return false;
+	for (int i = 0; i < config_setting_length(s); i++)
+		if (has_included(config_setting_get_elem(s, (unsigned)i)))
+			return true;
+	return false;
+}
+
+/*
+ * The model keeps lines but no file names, so later stages could not name
+ * the right file for an included setting: a policy is one file.
+ */
+static bool refuse_includes(struct policy_ctx *c, const char *text,
+			    const config_setting_t *root)
+{
+	size_t before = c->nerr;
+	int line = 1;
+
+	if (!has_included(root))
+		return false;
+	for (const char *l = text; *l; line++) {
+		const char *t = l + strspn(l, " \t");
+		const char *nl = strchr(l, '\n');
+
+		if (!strncmp(t, "@include", 8))
+			policy_err(c, line, "@include is not supported; a policy is a single file");
+		if (!nl)
+			break;
+		l = nl + 1;
+	}
+	if (c->nerr == before)
+		policy_err(c, 0, "@include is not supported; a policy is a single file");
+	return true;
+}
+
+static void syntax_error(struct policy_ctx *c, const config_t *cfg)
+{
+	const char *text = config_error_text(cfg);
+	const char *file = config_error_file(cfg);
+	const char *saved = c->file;
+
+	/* An error inside an included file is that file's. */
+	if (file)
+		c->file = file;
+	/* libconfig 1.5 says just "syntax error" for most mistakes. */
+	if (!text || !strcmp(text, "syntax error"))
+		policy_err(c, config_error_line(cfg), "syntax error");
+	else
+		policy_err(c, config_error_line(cfg), "syntax error: %s", text);
+	c->file = saved;
+}
+
+static void ctx_free(struct policy_ctx *c)
+{
+	policy_free(c->p);
+	free(c->sbridges);
+	free(c->scontainers);
+	free(c->slinks);
+	free(c->spublishes);
+}
+
+int policy_load_string(const char *text, const char *name,
+		       struct icc_policy **out, struct icc_diags *d)
+{
+	struct policy_ctx c = { .file = name ? name : "<string>", .d = d };
+	size_t first = d->n;
+	config_t cfg;
+	int ret = -ENOMEM;
+
+	*out = NULL;
+	config_init(&cfg);
+	c.p = calloc(1, sizeof(*c.p));
+	if (!c.p || !(c.p->file = strdup(c.file)))
+		goto out;
+	if (!config_read_string(&cfg, text)) {
+		syntax_error(&c, &cfg);
+	} else if (!refuse_includes(&c, text, config_root_setting(&cfg))) {
+		if (alloc_model(&c, config_root_setting(&cfg)) < 0)
+			goto out;
+		parse_root(&c, config_root_setting(&cfg));
+		if (!c.oom)
+			policy_check(&c);
+	}
+	if (c.oom)
+		goto out;
+	ret = -EINVAL;
+	if (c.nerr)
+		goto out;
+	*out = c.p;
+	c.p = NULL;
+	ret = 0;
+out:
+	config_destroy(&cfg);
+	diags_sort_from(d, first);
+	ctx_free(&c);
+	return ret;
+}
+
+/* Reads all of path into a NUL-terminated buffer; -errno on failure. */
+static int read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0, n = 0, r;
+	char *buf = NULL, *nbuf;
+	int ret;
+
+	if (!f)
+		return -errno;
+	do {
+		if (cap - n < 4096) {
+			ret = -EFBIG;
+			if (cap > MAX_FILE_SIZE)
+				goto out;
+			cap = cap ? cap * 2 : 8192;
+			ret = -ENOMEM;
+			if (!(nbuf = realloc(buf, cap)))
+				goto out;
+			buf = nbuf;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r);
+	ret = ferror(f) ? -(errno ? errno : EIO) : 0;
+	if (ret < 0)
+		goto out;
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+int policy_load(const char *path, struct icc_policy **out,
+		struct icc_diags *d)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int ret;
+
+	*out = NULL;
+	ret = read_file(path, &text, &len);
+	if (ret < 0) {
+		if (diags_add(d, path, 0, "cannot read: %s", strerror(-ret)) < 0)
+			ret = -ENOMEM;
+		return ret;
+	}
+	/* libconfig would stop at a NUL and read half a policy as a whole one. */
+	if (strlen(text) != len) {
+		int line = 1;
+
+		for (const char *q = text; *q; q++)
+			line += *q == '\n';
+		ret = diags_add(d, path, line, "syntax error: NUL byte in file") < 0
+		      ? -ENOMEM : -EINVAL;
+	} else {
+		ret = policy_load_string(text, path, out, d);
+	}
+	free(text);
+	return ret;
+}
+
+void policy_free(struct icc_policy *p)
+{
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->ncontainers; i++)
+		free(p->containers[i].name);
+	for (size_t i = 0; i < p->nlinks; i++)
+		free(p->links[i].ports);
+	for (size_t i = 0; i < p->npublishes; i++)
+		free(p->publishes[i].allow_from);
+	free(p->bridges);
+	free(p->containers);
+	free(p->links);
+	free(p->publishes);
+	free(p->file);
+	free(p);
+}

@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The canonical policy text: every default spelled out where it depends on
+ * another setting, empty optional sections left out, one object a line.
+ * Loading it gives back the same model (tests/unit/test_policy.c).
+ * Names need no escaping: the parser admits no quote or backslash in them.
+ */
+#include <stdio.h>
+#include <arpa/inet.h>
+
+#include "policy_int.h"
+
+const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN])
+{
+	uint32_t ip = ntohl(a.s_addr);
+
+	snprintf(buf, ADDR_STRLEN, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 0xff,
+		 (ip >> 8) & 0xff, ip & 0xff);
+	return buf;
+}
+
+const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN])
+{
+	char a[ADDR_STRLEN];
+
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_str(p->addr, a), p->len);
+	return buf;
+}
+
+const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN])
+{
+	if (p->len == 32)
+		return addr_str(p->addr, buf);
+	return prefix_str(p, buf);
+}
+
+const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN])
+{
+	if (pt->proto != IPPROTO_TCP && pt->proto != IPPROTO_UDP)
+		snprintf(buf, PORT_STRLEN, "%s", proto_name(pt->proto));
+	else if (pt->lo == pt->hi)
+		snprintf(buf, PORT_STRLEN, "%s/%u", proto_name(pt->proto), pt->lo);
+	else
+		snprintf(buf, PORT_STRLEN, "%s/%u-%u", proto_name(pt->proto),
+			 pt->lo, pt->hi);
+	return buf;
+}
+
+const char *host_str(struct in_addr a, uint16_t port, char buf[HOST_STRLEN])
+{
+	char s[ADDR_STRLEN];
+
+	snprintf(buf, HOST_STRLEN, "%s:%u", addr_str(a, s), port);
+	return buf;
+}
+
+static const char *bool_str(bool b)
+{
+	return b ? "true" : "false";
+}
+
+static void print_bridge(FILE *f, const struct icc_bridge *b, bool last)
+{
+	char net[PREFIX_STRLEN];
+
+	fprintf(f, "  { name = \"%s\"; subnet = \"%s\";", b->name,
+		prefix_str(&b->subnet, net));
+	/* Without an uplink both are false and cannot be set otherwise. */
+	if (b->uplink[0])
+		fprintf(f, " uplink = \"%s\"; masquerade = %s; egress = %s;",
+			b->uplink, bool_str(b->masquerade), bool_str(b->egress));
+	fprintf(f, " }%s\n", last ? "" : ",");
+}
+
+static void print_link(FILE *f, const struct icc_policy *p,
+		       const struct icc_link *l, bool last)
+{
+	char port[PORT_STRLEN];
+
+	fprintf(f, "  { from = \"%s\"; to = \"%s\"; ports = [ ",
+		p->containers[l->from].name, p->containers[l->to].name);
+	for (size_t i = 0; i < l->nports; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", port_str(&l->ports[i], port));
+	fprintf(f, " ]; }%s\n", last ? "" : ",");
+}
+
+static void print_publish(FILE *f, const struct icc_policy *p,
+			  const struct icc_publish *pb, bool last)
+{
+	struct icc_port pt = { .proto = pb->proto, .lo = pb->port, .hi = pb->port };
+	char port[PORT_STRLEN], host[HOST_STRLEN], src[PREFIX_STRLEN];
+
+	fprintf(f, "  { container = \"%s\"; port = \"%s\"; host = \"%s\";",
+		p->containers[pb->container].name, port_str(&pt, port),
+		host_str(pb->host_addr, pb->host_port, host));
+	if (pb->nallow) {
+		fprintf(f, " allow_from = [ ");
+		for (size_t i = 0; i < pb->nallow; i++)
+			fprintf(f, "%s\"%s\"", i ? ", " : "",
+				source_str(&pb->allow_from[i], src));
+		fprintf(f, " ];");
+	}
+	fprintf(f, " }%s\n", last ? "" : ",");
+}
+
+void policy_print(FILE *f, const struct icc_policy *p)
+{
+	char ip[ADDR_STRLEN];
+
+	fprintf(f, "version = %d;\n", p->version);
+	fprintf(f, "bridges = (\n");
+	for (size_t i = 0; i < p->nbridges; i++)
+		print_bridge(f, &p->bridges[i], i + 1 == p->nbridges);
+	fprintf(f, ");\n");
+	if (p->ncontainers) {
+		fprintf(f, "containers = {\n");
+		for (size_t i = 0; i < p->ncontainers; i++) {
+			const struct icc_container *ct = &p->containers[i];
+
+			fprintf(f, "  %s = { bridge = \"%s\"; ip = \"%s\"; };\n",
+				ct->name, p->bridges[ct->bridge].name,
+				addr_str(ct->ip, ip));
+		}
+		fprintf(f, "};\n");
+	}
+	if (p->nlinks) {
+		fprintf(f, "links = (\n");
+		for (size_t i = 0; i < p->nlinks; i++)
+			print_link(f, p, &p->links[i], i + 1 == p->nlinks);
+		fprintf(f, ");\n");
+	}
+	if (p->npublishes) {
+		fprintf(f, "publish = (\n");
+		for (size_t i = 0; i < p->npublishes; i++)
+			print_publish(f, p, &p->publishes[i], i + 1 == p->npublishes);
+		fprintf(f, ");\n");
+	}
+}

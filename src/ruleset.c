@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* The static part of the ruleset, and set elements in canonical order. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <linux/netfilter.h>
+
+#include "icc/ruleset.h"
+
+#define K(...) { __VA_ARGS__ }
+
+const struct icc_set_def icc_set_defs[ICC_NSETS] = {
+	[ICC_SET_BRIDGES] = { "bridges", 1, K(ICC_T_IFNAME), 0, K(0),
+		false, -1, "managed bridges" },
+	[ICC_SET_SUBNETS4] = { "subnets4", 2, K(ICC_T_IFNAME, ICC_T_IPV4),
+		0, K(0), true, -1, "the only sources each bridge may forward" },
+	[ICC_SET_EGRESS] = { "egress", 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
+		0, K(0), false, -1, "bridge . uplink: new connections out" },
+	[ICC_SET_MASQ] = { "masq", 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
+		0, K(0), false, -1, "bridge . uplink: masqueraded" },
+	[ICC_SET_LINKS4] = { "links4", 4,
+		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		false, -1, "links, exact ports (hash: O(1))" },
+	/* Ranges live apart from exact ports: interval sets cost more. */
+	[ICC_SET_LINKS4R] = { "links4r", 4,
+		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		true, 3, "links, port ranges" },
+	[ICC_SET_LINKS4ICMP] = { "links4icmp", 2, K(ICC_T_IPV4, ICC_T_IPV4),
+		0, K(0), false, -1, "links allowing echo request" },
+	[ICC_SET_LINKS4ANY] = { "links4any", 2, K(ICC_T_IPV4, ICC_T_IPV4),
+		0, K(0), false, -1, "links allowing everything" },
+	[ICC_SET_PUBLISHED4] = { "published4", 4,
+		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		true, 0, "published ports: source . container . proto . port" },
+	[ICC_SET_DNAT4] = { "dnat4", 4,
+		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
+		2, K(ICC_T_IPV4, ICC_T_PORT), true, 0,
+		"public publishes: source . host addr . proto . port" },
+	[ICC_SET_LOCAL4] = { "local4", 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
+		2, K(ICC_T_IPV4, ICC_T_PORT), false, -1,
+		"loopback publishes: host addr . proto . port" },
+};
+
+enum { C_RAW_PRE, C_FORWARD, C_FROM_BRIDGE, C_TO_BRIDGE, C_NAT_PRE,
+       C_NAT_OUT, C_NAT_POST };
+
+/*
+ * Priorities: the loopback guard runs in raw (-300), before conntrack and
+ * NAT. forward runs at -10, before iptables/Docker at 0: our drop is final
+ * for every table, our accept is not, so we can only add restrictions.
+ */
+const struct icc_chain_def icc_chain_defs[] = {
+	[C_RAW_PRE] = { "raw_pre", "filter", NF_INET_PRE_ROUTING, -300, "raw" },
+	[C_FORWARD] = { "forward", "filter", NF_INET_FORWARD, -10, "filter - 10" },
+	[C_FROM_BRIDGE] = { "from_bridge", NULL, 0, 0, NULL },
+	[C_TO_BRIDGE] = { "to_bridge", NULL, 0, 0, NULL },
+	[C_NAT_PRE] = { "nat_pre", "nat", NF_INET_PRE_ROUTING, -100, "dstnat" },
+	[C_NAT_OUT] = { "nat_out", "nat", NF_INET_LOCAL_OUT, -100, "-100" },
+	[C_NAT_POST] = { "nat_post", "nat", NF_INET_POST_ROUTING, 100, "srcnat" },
+};
+const size_t icc_nchains = sizeof(icc_chain_defs) / sizeof(icc_chain_defs[0]);
+
+#define PORTKEY "ip saddr . ip daddr . meta l4proto . th dport"
+const struct icc_rule_def icc_rule_defs[] = {
+	/* route_localnet makes 127/8 routable from outside: CVE-2020-8558. */
+	{ C_RAW_PRE, "iifname != \"lo\" ip daddr 127.0.0.0/8 drop" },
+	{ C_FORWARD, "iifname @bridges jump from_bridge" },
+	{ C_FORWARD, "oifname @bridges jump to_bridge" },
+	{ C_FROM_BRIDGE, "ct state established,related accept" },
+	{ C_FROM_BRIDGE, "ct state invalid drop" },
+	{ C_FROM_BRIDGE, "iifname . ip saddr != @subnets4 drop" },
+	{ C_FROM_BRIDGE, PORTKEY " @links4 accept" },
+	{ C_FROM_BRIDGE, PORTKEY " @links4r accept" },
+	{ C_FROM_BRIDGE, "icmp type echo-request ip saddr . ip daddr @links4icmp accept" },
+	{ C_FROM_BRIDGE, "ip saddr . ip daddr @links4any accept" },
+	{ C_FROM_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },
+	{ C_FROM_BRIDGE, "iifname . oifname @egress accept" },
+	{ C_FROM_BRIDGE, "drop" },
+	{ C_TO_BRIDGE, "ct state established,related accept" },
+	{ C_TO_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },
+	{ C_TO_BRIDGE, "drop" },
+	{ C_NAT_PRE, "fib daddr type local meta l4proto tcp dnat ip to " PORTKEY " map @dnat4" },
+	{ C_NAT_PRE, "fib daddr type local meta l4proto udp dnat ip to " PORTKEY " map @dnat4" },
+	{ C_NAT_OUT, "ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
+	{ C_NAT_OUT, "ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
+	/* The host's own 127.0.0.1 connections to a loopback publish. */
+	{ C_NAT_POST, "ip saddr 127.0.0.0/8 oifname @bridges masquerade" },
+	/* Only towards an uplink: never between two bridges. */
+	{ C_NAT_POST, "iifname . oifname @masq masquerade" },
+};
+const size_t icc_nrules = sizeof(icc_rule_defs) / sizeof(icc_rule_defs[0]);
+
+size_t dtype_size(enum icc_dtype t)
+{
+	return t == ICC_T_IFNAME ? 16 : 4;
+}
+
+static void key_put(struct icc_key *k, const void *v, size_t len, size_t pad)
+{
+	if (k->len + pad > ICC_KEY_MAX)
+		abort();	/* a set definition bug, not an input error */
+	memset(k->b + k->len, 0, pad);
+	memcpy(k->b + k->len, v, len);
+	k->len += pad;
+}
+
+void key_ifname(struct icc_key *k, const char *name)
+{
+	key_put(k, name, strnlen(name, 15), 16);
+}
+
+void key_ipv4(struct icc_key *k, uint32_t addr_be)
+{
+	key_put(k, &addr_be, 4, 4);
+}
+
+void key_proto(struct icc_key *k, uint8_t proto)
+{
+	key_put(k, &proto, 1, 4);
+}
+
+void key_port(struct icc_key *k, uint16_t port)
+{
+	uint8_t be[2] = { port >> 8, port & 0xff };
+
+	key_put(k, be, 2, 4);
+}
+
+static void set_init(struct icc_set *s, const struct icc_set_def *def)
+{
+	memset(s, 0, sizeof(*s));
+	s->def = def;
+	for (unsigned i = 0; i < def->nkey; i++)
+		s->key_len += dtype_size(def->key[i]);
+	for (unsigned i = 0; i < def->ndata; i++)
+		s->data_len += dtype_size(def->data[i]);
+	s->stride = s->key_len * (def->interval ? 2 : 1) + s->data_len;
+}
+
+struct icc_ruleset *ruleset_new(void)
+{
+	struct icc_ruleset *rs = calloc(1, sizeof(*rs));
+
+	if (!rs)
+		return NULL;
+	for (int i = 0; i < ICC_NSETS; i++)
+		set_init(&rs->sets[i], &icc_set_defs[i]);
+	return rs;
+}
+
+void ruleset_free(struct icc_ruleset *rs)
+{
+	if (!rs)
+		return;
+	for (int i = 0; i < ICC_NSETS; i++) {
+		free(rs->sets[i].elems);
+		free(rs->sets[i].lines);
+	}
+	for (size_t i = 0; i < rs->ndrift; i++)
+		free(rs->drift[i]);
+	free(rs->drift);
+	free(rs);
+}
+
+int ruleset_add_drift(struct icc_ruleset *rs, const char *fmt, ...)
+{
+	char **v = realloc(rs->drift, (rs->ndrift + 1) * sizeof(*v));
+	va_list ap;
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	rs->drift = v;
+	va_start(ap, fmt);
+	r = vasprintf(&v[rs->ndrift], fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return -ENOMEM;
+	rs->ndrift++;
+	return 0;
+}
+
+static int set_grow(struct icc_set *s)
+{
+	size_t cap = s->cap ? s->cap * 2 : 16;
+	uint8_t *e;
+	int *l;
+
+	if (s->n < s->cap)
+		return 0;
+	e = realloc(s->elems, cap * s->stride);
+	if (!e)
+		return -ENOMEM;
+	s->elems = e;
+	l = realloc(s->lines, cap * sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	s->lines = l;
+	s->cap = cap;
+	return 0;
+}
+
+int set_add_raw(struct icc_set *s, const uint8_t *elem, int line)
+{
+	if (set_grow(s) < 0)
+		return -ENOMEM;
+	memcpy(s->elems + s->n * s->stride, elem, s->stride);
+	s->lines[s->n++] = line;
+	return 0;
+}
+
+int set_add(struct icc_set *s, const struct icc_key *key,
+	    const struct icc_key *end, const struct icc_key *data, int line)
+{
+	uint8_t e[ICC_KEY_MAX * 2 + ICC_DATA_MAX] = { 0 };
+	size_t off = s->key_len;
+
+	if (key->len != s->key_len || (s->def->interval && !end) ||
+	    (data ? data->len : 0) != s->data_len)
+		abort();	/* a compiler bug, not an input error */
+	memcpy(e, key->b, s->key_len);
+	if (s->def->interval) {
+		memcpy(e + off, end->b, s->key_len);
+		off += s->key_len;
+	}
+	if (data)
+		memcpy(e + off, data->b, s->data_len);
+	return set_add_raw(s, e, line);
+}
+
+/* The value of a field as a number, for merging ranges. */
+static uint32_t field_value(enum icc_dtype t, const uint8_t *p)
+{
+	switch (t) {
+	case ICC_T_IPV4:
+		return (uint32_t)p[0] << 24 | p[1] << 16 | p[2] << 8 | p[3];
+	case ICC_T_PORT:
+		return p[0] << 8 | p[1];
+	default:
+		return p[0];
+	}
+}
+
+static void field_store(enum icc_dtype t, uint8_t *p, uint32_t v)
+{
+	if (t == ICC_T_IPV4) {
+		p[0] = v >> 24; p[1] = v >> 16; p[2] = v >> 8; p[3] = v;
+	} else if (t == ICC_T_PORT) {
+		p[0] = v >> 8; p[1] = v;
+	} else {
+		p[0] = v;
+	}
+}
+
+struct sort_ctx {
+	const struct icc_set *s;
+	size_t off, sz;		/* the merge field within the key; sz 0: none */
+};
+
+static size_t field_offset(const struct icc_set_def *def, int field)
+{
+	size_t off = 0;
+
+	for (int i = 0; i < field; i++)
+		off += dtype_size(def->key[i]);
+	return off;
+}
+
+/*
+ * Compares everything but the merge field (in key and key_end), then the
+ * field's start and end; without a merge field, the whole element.
+ */
+static int cmp_elem(const void *a, const void *b, void *arg)
+{
+	const struct sort_ctx *c = arg;
+	const struct icc_set *s = c->s;
+	const uint8_t *x = set_elem(s, *(const size_t *)a);
+	const uint8_t *y = set_elem(s, *(const size_t *)b);
+	size_t k = s->key_len, o = c->off, z = c->sz;
+	int r;
+
+	if (!z)
+		return memcmp(x, y, s->stride);
+	if ((r = memcmp(x, y, o)) ||
+	    (r = memcmp(x + o + z, y + o + z, k - z)) ||
+	    (r = memcmp(x + k + o + z, y + k + o + z, s->stride - k - o - z)) ||
+	    (r = memcmp(x + o, y + o, z)))
+		return r;
+	return memcmp(x + k + o, y + k + o, z);
+}
+
+static bool same_but_field(const struct sort_ctx *c, const uint8_t *x,
+			   const uint8_t *y)
+{
+	const struct icc_set *s = c->s;
+	size_t k = s->key_len, o = c->off, z = c->sz;
+
+	return !memcmp(x, y, o) &&
+	       !memcmp(x + o + z, y + o + z, k - o - z + o) &&
+	       !memcmp(x + k + o + z, y + k + o + z, s->stride - k - o - z);
+}
+
+/* Puts the elements in the order idx gives, dropping those marked gone. */
+static void set_permute(struct icc_set *s, const size_t *idx, size_t n,
+			const bool *gone, uint8_t *tmp, int *tmpl)
+{
+	size_t m = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (gone && gone[i])
+			continue;
+		memcpy(tmp + m * s->stride, set_elem(s, idx[i]), s->stride);
+		tmpl[m++] = s->lines[idx[i]];
+	}
+	memcpy(s->elems, tmp, m * s->stride);
+	memcpy(s->lines, tmpl, m * sizeof(int));
+	s->n = m;
+}
+
+static int sort_pass(struct icc_set *s, struct sort_ctx *c, bool merge)
+{
+	size_t *idx = malloc(s->n * sizeof(*idx));
+	bool *gone = calloc(s->n, sizeof(*gone));
+	uint8_t *tmp = malloc(s->n * s->stride);
+	int *tmpl = malloc(s->n * sizeof(*tmpl));
+	enum icc_dtype t = s->def->key[s->def->merge_field < 0 ? 0 :
+					s->def->merge_field];
+	size_t last = 0;
+	int ret = -ENOMEM;
+
+	if (!idx || !gone || !tmp || !tmpl)
+		goto out;
+	for (size_t i = 0; i < s->n; i++)
+		idx[i] = i;
+	qsort_r(idx, s->n, sizeof(*idx), cmp_elem, c);
+	for (size_t i = 1; i < s->n; i++) {
+		uint8_t *p = s->elems + idx[last] * s->stride;
+		const uint8_t *q = set_elem(s, idx[i]);
+
+		if (!merge) {
+			gone[i] = !memcmp(p, q, s->stride);
+			if (!gone[i])
+				last = i;
+			continue;
+		}
+		if (same_but_field(c, p, q) &&
+		    field_value(t, q + c->off) <=
+		    (uint64_t)field_value(t, p + s->key_len + c->off) + 1) {
+			uint32_t hi = field_value(t, q + s->key_len + c->off);
+
+			if (hi > field_value(t, p + s->key_len + c->off))
+				field_store(t, p + s->key_len + c->off, hi);
+			gone[i] = true;
+		} else {
+			last = i;
+		}
+	}
+	set_permute(s, idx, s->n, gone, tmp, tmpl);
+	ret = 0;
+out:
+	free(idx);
+	free(gone);
+	free(tmp);
+	free(tmpl);
+	return ret;
+}
+
+int set_canonicalize(struct icc_set *s)
+{
+	struct sort_ctx c = { .s = s };
+	int ret;
+
+	if (s->n < 2)
+		return 0;
+	if (s->def->merge_field >= 0) {
+		c.off = field_offset(s->def, s->def->merge_field);
+		c.sz = dtype_size(s->def->key[s->def->merge_field]);
+		ret = sort_pass(s, &c, true);
+		if (ret < 0)
+			return ret;
+		c.off = c.sz = 0;
+	}
+	return sort_pass(s, &c, false);
+}
+
+int set_sort(struct icc_set *s)
+{
+	struct sort_ctx c = { .s = s };
+
+	return s->n < 2 ? 0 : sort_pass(s, &c, false);
+}
+
+int ruleset_canonicalize(struct icc_ruleset *rs)
+{
+	for (int i = 0; i < ICC_NSETS; i++) {
+		int ret = set_canonicalize(&rs->sets[i]);
+
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Probes that stop at the first answer, for the end-to-end tests.
+
+  probe.py icmp ADDR [TIMEOUT]       one ICMP echo request (raw socket,
+                                     root), waits for the matching reply
+  probe.py udp ADDR PORT [TIMEOUT]   one datagram, waits for one answer
+                                     and prints it
+
+Exit 0 when the answer came within TIMEOUT seconds (default 1), else 1.
+Used instead of ping (no iputils needed) and of socat for UDP (which
+would wait out its whole timeout even after the answer)."""
+import os
+import select
+import socket
+import struct
+import sys
+import time
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    s = (s >> 16) + (s & 0xFFFF)
+    s += s >> 16
+    return ~s & 0xFFFF
+
+
+def wait(s, end):
+    left = end - time.monotonic()
+    if left <= 0:
+        return False
+    r, _, _ = select.select([s], [], [], left)
+    return bool(r)
+
+
+def icmp(dst, timeout):
+    ident = os.getpid() & 0xFFFF
+    payload = b"icc-e2e-probe"
+    hdr = struct.pack("!BBHHH", 8, 0, 0, ident, 1)
+    pkt = struct.pack("!BBHHH", 8, 0, csum(hdr + payload), ident, 1) + payload
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+    s.sendto(pkt, (dst, 0))
+    end = time.monotonic() + timeout
+    while wait(s, end):
+        data, addr = s.recvfrom(2048)
+        ihl = (data[0] & 0x0F) * 4
+        typ, _, _, rid, _ = struct.unpack("!BBHHH", data[ihl:ihl + 8])
+        if typ == 0 and rid == ident and addr[0] == dst:
+            print(addr[0])
+            return 0
+    return 1
+
+
+def udp(dst, port, timeout):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect((dst, port))
+    end = time.monotonic() + timeout
+    try:
+        s.send(b"ping\n")
+        while wait(s, end):
+            data = s.recv(2048)
+            if data:
+                sys.stdout.write(data.decode(errors="replace"))
+                return 0
+    except ConnectionRefusedError:
+        pass
+    return 1
+
+
+def main():
+    a = sys.argv[1:]
+    if len(a) >= 2 and a[0] == "icmp":
+        return icmp(a[1], float(a[2]) if len(a) > 2 else 1.0)
+    if len(a) >= 3 and a[0] == "udp":
+        return udp(a[1], int(a[2]), float(a[3]) if len(a) > 3 else 1.0)
+    sys.stderr.write(__doc__)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
