@@ -54,16 +54,20 @@ def icmp(dst, timeout):
 
 
 def udp(dst, port, timeout):
+    # A datagram can be lost (ARP still resolving, a server forking): send
+    # again every 0.3 s until the timeout, at most a handful of times.
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     s.connect((dst, port))
     end = time.monotonic() + timeout
     try:
-        s.send(b"ping\n")
-        while wait(s, end):
-            data = s.recv(2048)
-            if data:
-                sys.stdout.write(data.decode(errors="replace"))
-                return 0
+        while time.monotonic() < end:
+            s.send(b"ping\n")
+            step = min(end, time.monotonic() + 0.3)
+            while wait(s, step):
+                data = s.recv(2048)
+                if data:
+                    sys.stdout.write(data.decode(errors="replace"))
+                    return 0
     except ConnectionRefusedError:
         pass
     return 1
