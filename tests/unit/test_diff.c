@@ -1,0 +1,550 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * The diff stage without a kernel: the desired ruleset comes from compile,
+ * the "live" one is built here as nft_read would build it (flags, raw
+ * elements, set_sort), and diff_compute/diff_count/diff_print are checked
+ * to the exact text. One cmocka group, so the TAP output has one plan.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "icc/compile.h"
+#include "icc/diff.h"
+
+#define NAME	"t.conf"
+
+#define BASE \
+	"version = 1;\n" \
+	"bridges = (\n" \
+	"  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; }\n" \
+	");\n" \
+	"containers = {\n" \
+	"  web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; };\n" \
+	"  db = { bridge = \"docker0\"; ip = \"172.17.0.3\"; };\n" \
+	"  cache = { bridge = \"docker0\"; ip = \"172.17.0.4\"; };\n" \
+	"};\n"
+
+#define WEB_DB		"  { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\" ]; }"
+#define WEB_CACHE	"  { from = \"web\"; to = \"cache\"; ports = [ \"tcp/6379\" ]; }"
+
+/* The README example. */
+static const char example[] =
+	"version = 1;\n"
+	"bridges = (\n"
+	"  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; masquerade = true; egress = true; },\n"
+	"  { name = \"lxcbr0\";  subnet = \"10.0.3.0/24\";   uplink = \"eth0\"; }\n"
+	");\n"
+	"containers = {\n"
+	"  web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; };\n"
+	"  db  = { bridge = \"docker0\"; ip = \"172.17.0.3\"; };\n"
+	"};\n"
+	"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\" ]; } );\n"
+	"publish = (\n"
+	"  { container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:8080\"; },\n"
+	"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
+	");\n";
+
+static char *diags_str(const struct icc_diags *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	diags_print(f, d);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static struct icc_ruleset *compile_str(const char *text)
+{
+	struct icc_diags d = { 0 };
+	struct icc_policy *p = NULL;
+	struct icc_ruleset *rs = NULL;
+	int ret = policy_load_string(text, NAME, &p, &d);
+
+	if (ret != 0 || d.n) {
+		char *msg = diags_str(&d);
+
+		fail_msg("policy refused (%d):\n%s", ret, msg);
+	}
+	diags_free(&d);
+	assert_int_equal(compile_policy(p, &rs), 0);
+	policy_free(p);
+	return rs;
+}
+
+/* A live table icc-policy made: present, owned, intact, no elements. */
+static struct icc_ruleset *live_new(void)
+{
+	struct icc_ruleset *rs = ruleset_new();
+
+	assert_non_null(rs);
+	rs->present = rs->owned = rs->intact = true;
+	return rs;
+}
+
+/* The elements of src as the kernel would hand them back: in another
+ * order (last first), then sorted as nft_read does. */
+static void live_fill(struct icc_ruleset *live, const struct icc_ruleset *src)
+{
+	for (int i = 0; i < ICC_NSETS; i++) {
+		const struct icc_set *s = &src->sets[i];
+
+		for (size_t j = s->n; j-- > 0;)
+			assert_int_equal(set_add_raw(&live->sets[i], set_elem(s, j), 0), 0);
+		assert_int_equal(set_sort(&live->sets[i]), 0);
+	}
+}
+
+/* What the kernel holds after the policy text was applied. */
+static struct icc_ruleset *live_of(const char *text)
+{
+	struct icc_ruleset *src = compile_str(text), *live = live_new();
+
+	live_fill(live, src);
+	ruleset_free(src);
+	return live;
+}
+
+static char *diff_str(const struct icc_diff *d)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	diff_print(f, d);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+/* Diffs want (a policy) against live, checks mode, count and text. */
+static void check_diff(const char *policy, const struct icc_ruleset *live,
+		       enum icc_diff_mode mode, size_t count, const char *text)
+{
+	struct icc_ruleset *want = compile_str(policy);
+	struct icc_diff d;
+	char *got;
+
+	assert_int_equal(diff_compute(want, live, &d), 0);
+	assert_int_equal(d.mode, mode);
+	assert_ptr_equal(d.want, want);
+	assert_ptr_equal(d.live, live);
+	got = diff_str(&d);
+	if (strcmp(got, text))
+		fail_msg("diff_print:\n--- want\n%s--- got\n%s", text, got);
+	assert_int_equal(diff_count(&d), count);
+	free(got);
+	diff_free(&d);
+	diff_free(&d);	/* twice is harmless */
+	ruleset_free(want);
+}
+
+static uint32_t ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+#define STRUCTURE \
+	"+ table inet icc\n" \
+	"+ chain inet icc raw_pre\n" \
+	"+ chain inet icc forward\n" \
+	"+ chain inet icc from_bridge\n" \
+	"+ chain inet icc to_bridge\n" \
+	"+ chain inet icc nat_pre\n" \
+	"+ chain inet icc nat_out\n" \
+	"+ chain inet icc nat_post\n" \
+	"+ set inet icc bridges\n" \
+	"+ set inet icc subnets4\n" \
+	"+ set inet icc egress\n" \
+	"+ set inet icc masq\n" \
+	"+ set inet icc links4\n" \
+	"+ set inet icc links4r\n" \
+	"+ set inet icc links4icmp\n" \
+	"+ set inet icc links4any\n" \
+	"+ set inet icc published4\n" \
+	"+ map inet icc dnat4\n" \
+	"+ map inet icc local4\n" \
+	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
+	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
+	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
+	"+ rule inet icc from_bridge ct state established,related accept\n" \
+	"+ rule inet icc from_bridge ct state invalid drop\n" \
+	"+ rule inet icc from_bridge iifname . ip saddr != @subnets4 drop\n" \
+	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4 accept\n" \
+	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4r accept\n" \
+	"+ rule inet icc from_bridge icmp type echo-request ip saddr . ip daddr @links4icmp accept\n" \
+	"+ rule inet icc from_bridge ip saddr . ip daddr @links4any accept\n" \
+	"+ rule inet icc from_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
+	"+ rule inet icc from_bridge iifname . oifname @egress accept\n" \
+	"+ rule inet icc from_bridge drop\n" \
+	"+ rule inet icc to_bridge ct state established,related accept\n" \
+	"+ rule inet icc to_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
+	"+ rule inet icc to_bridge drop\n" \
+	"+ rule inet icc nat_pre fib daddr type local meta l4proto tcp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
+	"+ rule inet icc nat_pre fib daddr type local meta l4proto udp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
+	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
+	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
+	"+ rule inet icc nat_post ip saddr 127.0.0.0/8 oifname @bridges masquerade\n" \
+	"+ rule inet icc nat_post iifname . oifname @masq masquerade\n"
+
+static void test_create(void **state)
+{
+	struct icc_ruleset *live = ruleset_new();	/* no table */
+
+	(void)state;
+	assert_non_null(live);
+	check_diff("version = 1;\nbridges = ( { name = \"br0\"; subnet = \"10.10.0.0/24\"; } );\n",
+		   live, ICC_DIFF_CREATE, 3,
+		   STRUCTURE
+		   "+ element inet icc bridges { \"br0\" }\n"
+		   "+ element inet icc subnets4 { \"br0\" . 10.10.0.0/24 }\n");
+	check_diff(example, live, ICC_DIFF_CREATE, 1 + 12,
+		   STRUCTURE
+		   "+ element inet icc bridges { \"docker0\" }\n"
+		   "+ element inet icc bridges { \"lxcbr0\" }\n"
+		   "+ element inet icc subnets4 { \"docker0\" . 172.17.0.0/16 }\n"
+		   "+ element inet icc subnets4 { \"lxcbr0\" . 10.0.3.0/24 }\n"
+		   "+ element inet icc egress { \"docker0\" . \"eth0\" }\n"
+		   "+ element inet icc egress { \"lxcbr0\" . \"eth0\" }\n"
+		   "+ element inet icc masq { \"docker0\" . \"eth0\" }\n"
+		   "+ element inet icc masq { \"lxcbr0\" . \"eth0\" }\n"
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n"
+		   "+ element inet icc published4 { 198.51.100.0/24 . 172.17.0.2 . tcp . 443 }\n"
+		   "+ element inet icc dnat4 { 198.51.100.0/24 . 0.0.0.0/0 . tcp . 443 : 172.17.0.2 . 443 }\n"
+		   "+ element inet icc local4 { 127.0.0.1 . tcp . 8080 : 172.17.0.2 . 80 }\n");
+	ruleset_free(live);
+}
+
+static void test_not_owned(void **state)
+{
+	struct icc_ruleset *want = compile_str(example);
+	struct icc_ruleset *live = ruleset_new();
+	struct icc_diff d;
+
+	(void)state;
+	assert_non_null(live);
+	live->present = true;	/* someone else's table inet icc */
+	assert_int_equal(diff_compute(want, live, &d), -EEXIST);
+	diff_free(&d);
+	live->intact = true;
+	assert_int_equal(diff_compute(want, live, &d), -EEXIST);
+	diff_free(&d);
+	ruleset_free(live);
+	ruleset_free(want);
+}
+
+static void test_replace(void **state)
+{
+	struct icc_ruleset *live = live_of(example);
+
+	(void)state;
+	live->intact = false;
+	check_diff(example, live, ICC_DIFF_REPLACE, 1,
+		   "# table inet icc differs from ours; it is replaced in one transaction\n");
+	assert_int_equal(ruleset_add_drift(live, "- rule inet icc forward %s", "iifname @bridges accept"), 0);
+	assert_int_equal(ruleset_add_drift(live, "+ rule inet icc forward iifname @bridges jump from_bridge"), 0);
+	/* The elements are compared as usual. */
+	assert_int_equal(live->sets[ICC_SET_LINKS4].n, 1);
+	live->sets[ICC_SET_LINKS4].n = 0;
+	check_diff(example, live, ICC_DIFF_REPLACE, 1 + 2 + 1,
+		   "# table inet icc differs from ours; it is replaced in one transaction\n"
+		   "- rule inet icc forward iifname @bridges accept\n"
+		   "+ rule inet icc forward iifname @bridges jump from_bridge\n"
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n");
+	ruleset_free(live);
+}
+
+static void test_identical(void **state)
+{
+	struct icc_ruleset *live = live_of(example);
+
+	(void)state;
+	check_diff(example, live, ICC_DIFF_ELEMS, 0, "");
+	ruleset_free(live);
+
+	/* An empty policy against an empty table. */
+	live = live_of(BASE);
+	check_diff(BASE, live, ICC_DIFF_ELEMS, 0, "");
+	ruleset_free(live);
+}
+
+static void test_link_added_removed(void **state)
+{
+	struct icc_ruleset *live = live_of(BASE "links = (\n" WEB_DB "\n);\n");
+
+	(void)state;
+	check_diff(BASE "links = (\n" WEB_DB ",\n" WEB_CACHE "\n);\n", live,
+		   ICC_DIFF_ELEMS, 1,
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.4 . tcp . 6379 }\n");
+	check_diff(BASE, live, ICC_DIFF_ELEMS, 1,
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n");
+	ruleset_free(live);
+
+	live = live_of(BASE "links = (\n" WEB_DB ",\n" WEB_CACHE "\n);\n");
+	check_diff(BASE "links = (\n" WEB_CACHE "\n);\n", live, ICC_DIFF_ELEMS, 1,
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n");
+	ruleset_free(live);
+}
+
+static void test_port_changed(void **state)
+{
+	struct icc_ruleset *live = live_of(BASE "links = (\n" WEB_DB "\n);\n");
+
+	(void)state;
+	check_diff(BASE "links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5433\" ]; } );\n",
+		   live, ICC_DIFF_ELEMS, 2,
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n"
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5433 }\n");
+	/* An exact port that becomes a range moves to links4r; icmp and any
+	 * have their own sets. */
+	check_diff(BASE "links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432-5433\", \"icmp\" ]; },\n"
+		   "  { from = \"db\"; to = \"web\"; ports = [ \"any\" ]; } );\n",
+		   live, ICC_DIFF_ELEMS, 4,
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n"
+		   "+ element inet icc links4r { 172.17.0.2 . 172.17.0.3 . tcp . 5432-5433 }\n"
+		   "+ element inet icc links4icmp { 172.17.0.2 . 172.17.0.3 }\n"
+		   "+ element inet icc links4any { 172.17.0.3 . 172.17.0.2 }\n");
+	ruleset_free(live);
+}
+
+static void test_publish_changed(void **state)
+{
+	struct icc_ruleset *live = live_of(BASE "publish = (\n"
+		"  { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; },\n"
+		"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
+		");\n");
+
+	(void)state;
+	/* The same keys, another target: the map element is replaced. */
+	check_diff(BASE "publish = (\n"
+		   "  { container = \"db\"; port = \"tcp/80\"; host = \"8080\"; },\n"
+		   "  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
+		   ");\n", live, ICC_DIFF_ELEMS, 2,
+		   "- element inet icc local4 { 127.0.0.1 . tcp . 8080 : 172.17.0.2 . 80 }\n"
+		   "+ element inet icc local4 { 127.0.0.1 . tcp . 8080 : 172.17.0.3 . 80 }\n");
+	check_diff(BASE "publish = (\n"
+		   "  { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; },\n"
+		   "  { container = \"web\"; port = \"tcp/8443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
+		   ");\n", live, ICC_DIFF_ELEMS, 4,
+		   "- element inet icc published4 { 198.51.100.0/24 . 172.17.0.2 . tcp . 443 }\n"
+		   "+ element inet icc published4 { 198.51.100.0/24 . 172.17.0.2 . tcp . 8443 }\n"
+		   "- element inet icc dnat4 { 198.51.100.0/24 . 0.0.0.0/0 . tcp . 443 : 172.17.0.2 . 443 }\n"
+		   "+ element inet icc dnat4 { 198.51.100.0/24 . 0.0.0.0/0 . tcp . 443 : 172.17.0.2 . 8443 }\n");
+	ruleset_free(live);
+}
+
+/* Changes come set by set in the order of icc_set_defs, deletes first,
+ * each side in canonical order. */
+static void test_order(void **state)
+{
+	struct icc_ruleset *live = live_of(BASE "links = (\n"
+		"  { from = \"web\"; to = \"db\"; ports = [ \"tcp/1\", \"tcp/3\", \"tcp/5\" ]; },\n"
+		"  { from = \"cache\"; to = \"web\"; ports = [ \"icmp\" ]; }\n);\n");
+
+	(void)state;
+	check_diff("version = 1;\n"
+		   "bridges = (\n"
+		   "  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; masquerade = false; },\n"
+		   "  { name = \"br-a\"; subnet = \"10.1.0.0/24\"; }\n"
+		   ");\n"
+		   "containers = {\n"
+		   "  web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; };\n"
+		   "  db = { bridge = \"docker0\"; ip = \"172.17.0.3\"; };\n"
+		   "  cache = { bridge = \"docker0\"; ip = \"172.17.0.4\"; };\n"
+		   "};\n"
+		   "links = (\n"
+		   "  { from = \"web\"; to = \"db\"; ports = [ \"tcp/4\", \"tcp/3\", \"tcp/2\" ]; }\n"
+		   ");\n", live, ICC_DIFF_ELEMS, 8,
+		   "+ element inet icc bridges { \"br-a\" }\n"
+		   "+ element inet icc subnets4 { \"br-a\" . 10.1.0.0/24 }\n"
+		   "- element inet icc masq { \"docker0\" . \"eth0\" }\n"
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 1 }\n"
+		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5 }\n"
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 2 }\n"
+		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 4 }\n"
+		   "- element inet icc links4icmp { 172.17.0.4 . 172.17.0.2 }\n");
+	ruleset_free(live);
+}
+
+/* A live table built element by element with the key helpers, in a
+ * scrambled order with a duplicate: the same as compiling the example. */
+static void test_hand_built_live(void **state)
+{
+	struct icc_ruleset *live = live_new();
+	struct icc_key k, e, v;
+	struct icc_set *s;
+
+	(void)state;
+	s = &live->sets[ICC_SET_BRIDGES];
+	k.len = 0; key_ifname(&k, "lxcbr0");
+	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);
+	k.len = 0; key_ifname(&k, "docker0");
+	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);
+	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);	/* twice */
+
+	s = &live->sets[ICC_SET_SUBNETS4];
+	k.len = e.len = 0;
+	key_ifname(&k, "lxcbr0"); key_ipv4(&k, ip4("10.0.3.0"));
+	key_ifname(&e, "lxcbr0"); key_ipv4(&e, ip4("10.0.3.255"));
+	assert_int_equal(set_add(s, &k, &e, NULL, 0), 0);
+	k.len = e.len = 0;
+	key_ifname(&k, "docker0"); key_ipv4(&k, ip4("172.17.0.0"));
+	key_ifname(&e, "docker0"); key_ipv4(&e, ip4("172.17.255.255"));
+	assert_int_equal(set_add(s, &k, &e, NULL, 0), 0);
+
+	for (int i = ICC_SET_EGRESS; i <= ICC_SET_MASQ; i++) {
+		k.len = 0; key_ifname(&k, "lxcbr0"); key_ifname(&k, "eth0");
+		assert_int_equal(set_add(&live->sets[i], &k, NULL, NULL, 0), 0);
+		k.len = 0; key_ifname(&k, "docker0"); key_ifname(&k, "eth0");
+		assert_int_equal(set_add(&live->sets[i], &k, NULL, NULL, 0), 0);
+	}
+
+	k.len = 0;
+	key_ipv4(&k, ip4("172.17.0.2")); key_ipv4(&k, ip4("172.17.0.3"));
+	key_proto(&k, IPPROTO_TCP); key_port(&k, 5432);
+	assert_int_equal(set_add(&live->sets[ICC_SET_LINKS4], &k, NULL, NULL, 0), 0);
+
+	k.len = e.len = 0;
+	key_ipv4(&k, ip4("198.51.100.0")); key_ipv4(&e, ip4("198.51.100.255"));
+	key_ipv4(&k, ip4("172.17.0.2")); key_ipv4(&e, ip4("172.17.0.2"));
+	key_proto(&k, IPPROTO_TCP); key_proto(&e, IPPROTO_TCP);
+	key_port(&k, 443); key_port(&e, 443);
+	assert_int_equal(set_add(&live->sets[ICC_SET_PUBLISHED4], &k, &e, NULL, 0), 0);
+
+	k.len = e.len = v.len = 0;
+	key_ipv4(&k, ip4("198.51.100.0")); key_ipv4(&e, ip4("198.51.100.255"));
+	key_ipv4(&k, ip4("0.0.0.0")); key_ipv4(&e, ip4("255.255.255.255"));
+	key_proto(&k, IPPROTO_TCP); key_proto(&e, IPPROTO_TCP);
+	key_port(&k, 443); key_port(&e, 443);
+	key_ipv4(&v, ip4("172.17.0.2")); key_port(&v, 443);
+	assert_int_equal(set_add(&live->sets[ICC_SET_DNAT4], &k, &e, &v, 0), 0);
+
+	k.len = v.len = 0;
+	key_ipv4(&k, ip4("127.0.0.1")); key_proto(&k, IPPROTO_TCP); key_port(&k, 8080);
+	key_ipv4(&v, ip4("172.17.0.2")); key_port(&v, 80);
+	assert_int_equal(set_add(&live->sets[ICC_SET_LOCAL4], &k, NULL, &v, 0), 0);
+
+	for (int i = 0; i < ICC_NSETS; i++)
+		assert_int_equal(set_sort(&live->sets[i]), 0);
+	assert_int_equal(live->sets[ICC_SET_BRIDGES].n, 2);
+	check_diff(example, live, ICC_DIFF_ELEMS, 0, "");
+
+	/* Now one local4 target is off by one port. */
+	s = &live->sets[ICC_SET_LOCAL4];
+	s->elems[s->stride - 3] = 81;	/* data: ip . port (big endian, padded) */
+	check_diff(example, live, ICC_DIFF_ELEMS, 2,
+		   "- element inet icc local4 { 127.0.0.1 . tcp . 8080 : 172.17.0.2 . 81 }\n"
+		   "+ element inet icc local4 { 127.0.0.1 . tcp . 8080 : 172.17.0.2 . 80 }\n");
+	ruleset_free(live);
+}
+
+/* Live elements are compared as they are: two adjacent halves in the
+ * kernel are not the merged range icc-policy wants. */
+static void test_live_unmerged(void **state)
+{
+	struct icc_ruleset *live = live_of(BASE "publish = (\n"
+		"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/25\" ]; },\n"
+		"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:8443\"; allow_from = [ \"198.51.100.128/25\" ]; }\n"
+		");\n");
+	struct icc_set *pub = &live->sets[ICC_SET_PUBLISHED4];
+	uint8_t *halves = malloc(2 * pub->stride);
+
+	(void)state;
+	assert_non_null(halves);
+	/* compile merged them into one /24 element: split it again. */
+	assert_int_equal(pub->n, 1);
+	memcpy(halves, set_elem(pub, 0), pub->stride);
+	memcpy(halves + pub->stride, set_elem(pub, 0), pub->stride);
+	halves[pub->key_len + 3] = 127;		/* end of the first half */
+	halves[pub->stride + 3] = 128;		/* start of the second */
+	pub->n = 0;
+	assert_int_equal(set_add_raw(pub, halves + pub->stride, 0), 0);
+	assert_int_equal(set_add_raw(pub, halves, 0), 0);
+	assert_int_equal(set_sort(pub), 0);
+	assert_int_equal(pub->n, 2);
+	free(halves);
+	check_diff(BASE "publish = (\n"
+		   "  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/25\" ]; },\n"
+		   "  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:8443\"; allow_from = [ \"198.51.100.128/25\" ]; }\n"
+		   ");\n", live, ICC_DIFF_ELEMS, 3,
+		   "- element inet icc published4 { 198.51.100.0/25 . 172.17.0.2 . tcp . 443 }\n"
+		   "- element inet icc published4 { 198.51.100.128/25 . 172.17.0.2 . tcp . 443 }\n"
+		   "+ element inet icc published4 { 198.51.100.0/24 . 172.17.0.2 . tcp . 443 }\n");
+	ruleset_free(live);
+}
+
+/* Many changes in one set: the index arrays grow. */
+static void test_many(void **state)
+{
+	static const char head[] =
+		"- element inet icc links4any { 10.0.0.0 . 10.0.0.255 }\n"
+		"- element inet icc links4any { 10.0.0.3 . 10.0.0.255 }\n";
+	struct icc_ruleset *want = ruleset_new(), *live = live_new();
+	struct icc_diff d;
+	char *text;
+
+	(void)state;
+	assert_non_null(want);
+	for (unsigned i = 0; i < 300; i++) {
+		struct icc_key k = { .len = 0 };
+
+		key_ipv4(&k, htonl(0x0a000000 + i));
+		key_ipv4(&k, htonl(0x0a0000ff));
+		assert_int_equal(set_add(&(i % 3 ? want : live)->sets[ICC_SET_LINKS4ANY],
+					 &k, NULL, NULL, 0), 0);
+	}
+	assert_int_equal(ruleset_canonicalize(want), 0);
+	assert_int_equal(set_sort(&live->sets[ICC_SET_LINKS4ANY]), 0);
+	assert_int_equal(diff_compute(want, live, &d), 0);
+	assert_int_equal(d.sets[ICC_SET_LINKS4ANY].nadd, 200);
+	assert_int_equal(d.sets[ICC_SET_LINKS4ANY].ndel, 100);
+	assert_int_equal(diff_count(&d), 300);
+	for (size_t i = 0; i < 200; i++)
+		assert_int_equal(d.sets[ICC_SET_LINKS4ANY].add[i], i);
+	text = diff_str(&d);
+	assert_memory_equal(text, head, sizeof(head) - 1);
+	free(text);
+	diff_free(&d);
+
+	/* In sync once live holds the same. */
+	live->sets[ICC_SET_LINKS4ANY].n = 0;
+	live_fill(live, want);
+	assert_int_equal(diff_compute(want, live, &d), 0);
+	assert_int_equal(diff_count(&d), 0);
+	diff_free(&d);
+	ruleset_free(want);
+	ruleset_free(live);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_create),
+		cmocka_unit_test(test_not_owned),
+		cmocka_unit_test(test_replace),
+		cmocka_unit_test(test_identical),
+		cmocka_unit_test(test_link_added_removed),
+		cmocka_unit_test(test_port_changed),
+		cmocka_unit_test(test_publish_changed),
+		cmocka_unit_test(test_order),
+		cmocka_unit_test(test_hand_built_live),
+		cmocka_unit_test(test_live_unmerged),
+		cmocka_unit_test(test_many),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
