@@ -41,15 +41,58 @@ static void check_bridge(struct policy_ctx *c, size_t i)
 	}
 }
 
+static bool labels_equal(const struct icc_container *a,
+			 const struct icc_container *b)
+{
+	if (a->nlabels != b->nlabels)
+		return false;
+	for (size_t i = 0; i < a->nlabels; i++)
+		if (strcmp(a->labels[i], b->labels[i]))
+			return false;
+	return true;
+}
+
+/*
+ * Two entries that select the same containers on one bridge would make
+ * links to either one apply to both without saying so.
+ */
+static void check_selector(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_container *ct = &p->containers[i];
+
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_container *o = &p->containers[j];
+
+		if (o->ident != ct->ident || o->bridge != ct->bridge)
+			continue;
+		if (ct->ident == ICC_ID_NAME && !strcmp(o->match, ct->match))
+			policy_err(c, c->scontainers[i].ident, "container %s: name %s on bridge %s is already container %s (line %d)",
+				   ct->name, ct->match, p->bridges[ct->bridge].name,
+				   o->name, o->line);
+		else if (ct->ident == ICC_ID_LABELS && labels_equal(o, ct))
+			policy_err(c, c->scontainers[i].ident, "container %s: the same labels on bridge %s select container %s (line %d)",
+				   ct->name, p->bridges[ct->bridge].name,
+				   o->name, o->line);
+		else
+			continue;
+		break;
+	}
+}
+
 static void check_container(struct policy_ctx *c, size_t i)
 {
 	const struct icc_policy *p = c->p;
 	const struct icc_container *ct = &p->containers[i];
 	const struct icc_bridge *b = &p->bridges[ct->bridge];
-	int line = c->scontainers[i].ip;
+	int line = c->scontainers[i].ident;
 	char ip[ADDR_STRLEN], net[PREFIX_STRLEN];
 	const char *what = NULL;
 
+	if (ct->ident != ICC_ID_IP) {
+		check_selector(c, i);
+		return;
+	}
 	addr_str(ct->ip, ip);
 	prefix_str(&b->subnet, net);
 	if (!prefix_contains(&b->subnet, ct->ip)) {
@@ -71,7 +114,7 @@ static void check_container(struct policy_ctx *c, size_t i)
 	for (size_t j = 0; j < i; j++) {
 		const struct icc_container *o = &p->containers[j];
 
-		if (o->ip.s_addr != ct->ip.s_addr)
+		if (o->ident != ICC_ID_IP || o->ip.s_addr != ct->ip.s_addr)
 			continue;
 		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
 			   ct->name, ip, o->name, o->line);
@@ -125,6 +168,9 @@ static void check_publish(struct policy_ctx *c, size_t i)
 	bool loop = policy_is_loopback(pb->host_addr);
 
 	addr_str(pb->host_addr, addr);
+	if (p->containers[pb->container].ident == ICC_ID_LABELS)
+		policy_err(c, src->container, "publish %s %s/%u: container %s is a label group; a port is published to one container",
+			   name, proto, pb->port, name);
 	if (!loop && !pb->nallow)
 		policy_err(c, src->host, "publish %s %s/%u: publishing on %s exposes %s:%u to every source; add allow_from",
 			   name, proto, pb->port, addr, name, pb->port);

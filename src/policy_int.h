@@ -28,7 +28,7 @@ struct src_bridge {
 };
 
 struct src_container {
-	int bridge, ip;
+	int bridge, ident;	/* ident: the line of ip, name or labels */
 };
 
 struct src_link {

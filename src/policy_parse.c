@@ -24,12 +24,18 @@
 #define MAX_FILE_SIZE	(16 << 20)	/* policies are small; stops -c /dev/zero */
 
 static const char *const top_keys[] = {
-	"version", "bridges", "containers", "links", "publish", NULL
+	"version", "bridges", "containers", "links", "publish", "discovery",
+	NULL
+};
+static const char *const discovery_keys[] = {
+	"netns", "docker", "docker_netns", "lxc", NULL
 };
 static const char *const bridge_keys[] = {
 	"name", "subnet", "uplink", "masquerade", "egress", NULL
 };
-static const char *const container_keys[] = { "bridge", "ip", NULL };
+static const char *const container_keys[] = {
+	"bridge", "ip", "name", "labels", NULL
+};
 static const char *const link_keys[] = { "from", "to", "ports", NULL };
 static const char *const publish_keys[] = {
 	"container", "port", "host", "allow_from", NULL
@@ -329,6 +335,11 @@ static const char *quote(char buf[QUOTE_LEN], const char *s)
 	buf[o] = '\0';
 	return buf;
 }
+
+static const config_setting_t *get_strings(struct policy_ctx *c,
+					   const char *label,
+					   const config_setting_t *g,
+					   const char *key, int *line);
 
 static int line_of(const config_setting_t *s)
 {
@@ -635,12 +646,170 @@ static bool container_declared(const config_setting_t *root, const char *name)
 	return g && member(g, name);
 }
 
+/* A static address: ip = "a.b.c.d". */
+static bool parse_ident_ip(struct policy_ctx *c, const char *label,
+			   const config_setting_t *g, struct icc_container *ct,
+			   struct src_container *src)
+{
+	const char *ip, *why;
+	char q[QUOTE_LEN];
+
+	if (get_string(c, label, g, "ip", true, &ip, &src->ident) <= 0)
+		return false;
+	if (ipv4_parse(ip, &ct->ip, &why) < 0) {
+		policy_err(c, src->ident, "%s: ip %s is not a valid IPv4 address (%s)",
+			   label, quote(q, ip), why);
+		return false;
+	}
+	ct->ident = ICC_ID_IP;
+	return true;
+}
+
+/* name = "...": the netns, Docker or LXC container of that name. */
+static bool parse_ident_name(struct policy_ctx *c, const char *label,
+			     const config_setting_t *g, struct icc_container *ct,
+			     struct src_container *src)
+{
+	const char *name;
+	char q[QUOTE_LEN];
+
+	if (get_string(c, label, g, "name", true, &name, &src->ident) <= 0)
+		return false;
+	/* Docker and LXC names fit this; a '/' could escape the netns folder. */
+	if (!container_name_ok(name)) {
+		policy_err(c, src->ident, "%s: name %s may only contain letters, "
+			   "digits, '_', '.' and '-'", label, quote(q, name));
+		return false;
+	}
+	if (!strcmp(name, ".") || !strcmp(name, "..")) {
+		policy_err(c, src->ident, "%s: name %s is not a container name",
+			   label, name);
+		return false;
+	}
+	ct->ident = ICC_ID_NAME;
+	ct->match = strdup(name);
+	if (!ct->match)
+		c->oom = true;
+	return ct->match != NULL;
+}
+
+static int label_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* One "key=value" of a labels list; false when it is not one (reported). */
+static bool label_ok(struct policy_ctx *c, const char *label,
+		     const config_setting_t *e)
+{
+	const char *v = config_setting_get_string(e);
+	const char *eq = v ? strchr(v, '=') : NULL;
+	char q[QUOTE_LEN];
+
+	if (!v) {
+		policy_err(c, line_of(e), "%s: labels must be strings \"key=value\"", label);
+		return false;
+	}
+	if (!eq || eq == v || strlen(v) > 1024 || strpbrk(v, "\"\\\n")) {
+		policy_err(c, line_of(e), "%s: label %s is not \"key=value\"",
+			   label, quote(q, v));
+		return false;
+	}
+	return true;
+}
+
+/* labels = [ "key=value", ... ]: every Docker container carrying all. */
+static bool parse_ident_labels(struct policy_ctx *c, const char *label,
+			       const config_setting_t *g,
+			       struct icc_container *ct,
+			       struct src_container *src)
+{
+	const config_setting_t *s = get_strings(c, label, g, "labels", &src->ident);
+	size_t n;
+	bool ok = true;
+
+	if (!s)
+		return false;
+	n = (size_t)config_setting_length(s);
+	for (size_t i = 0; i < n; i++)
+		ok &= label_ok(c, label, config_setting_get_elem(s, (unsigned)i));
+	if (!ok)
+		return false;
+	ct->ident = ICC_ID_LABELS;
+	ct->labels = calloc(n, sizeof(*ct->labels));
+	if (!ct->labels)
+		goto oom;
+	for (; ct->nlabels < n; ct->nlabels++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)ct->nlabels);
+
+		ct->labels[ct->nlabels] = strdup(config_setting_get_string(e));
+		if (!ct->labels[ct->nlabels])
+			goto oom;
+	}
+	/* Sorted, so that two selectors compare and print the same way. */
+	qsort(ct->labels, n, sizeof(*ct->labels), label_cmp);
+	for (size_t i = 1; i < n; i++)
+		if (!strcmp(ct->labels[i - 1], ct->labels[i])) {
+			policy_err(c, src->ident, "%s: label %s is listed twice",
+				   label, ct->labels[i]);
+			return false;
+		}
+	return true;
+oom:
+	c->oom = true;
+	return false;
+}
+
+static void container_free(struct icc_container *ct)
+{
+	free(ct->name);
+	free(ct->match);
+	for (size_t i = 0; i < ct->nlabels; i++)
+		free(ct->labels[i]);
+	free(ct->labels);
+}
+
+/* Exactly one of ip, name and labels says who the container is. */
+static bool parse_ident(struct policy_ctx *c, const char *label,
+			const config_setting_t *g, struct icc_container *ct,
+			struct src_container *src)
+{
+	static const char *const keys[] = { "ip", "name", "labels" };
+	const config_setting_t *first = NULL;
+	int n = 0, which = 0;
+
+	for (int i = 0; i < 3; i++) {
+		const config_setting_t *m = member(g, keys[i]);
+
+		if (!m)
+			continue;
+		if (n++) {
+			policy_err(c, line_of(m), "%s: %s and %s both say who the "
+				   "container is; keep one", label,
+				   config_setting_name(first), keys[i]);
+			return false;
+		}
+		first = m;
+		which = i;
+	}
+	if (!n) {
+		src->ident = line_of(g);
+		policy_err(c, src->ident, "%s: missing ip (or name, or labels)", label);
+		return false;
+	}
+	if (which == 0)
+		return parse_ident_ip(c, label, g, ct, src);
+	if (which == 1)
+		return parse_ident_name(c, label, g, ct, src);
+	return parse_ident_labels(c, label, g, ct, src);
+}
+
 static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
 {
 	const config_setting_t *root = root_of(g);
 	struct icc_container ct = { .line = line_of(g) };
 	struct src_container src = { 0 };
-	const char *name = config_setting_name(g), *bridge, *ip, *why;
+	const char *name = config_setting_name(g), *bridge;
 	char label[LABEL_LEN], q[QUOTE_LEN];
 	bool ok = true;
 	int b = -1;
@@ -663,23 +832,14 @@ static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
 				   ifname_why(bridge) ? quote(q, bridge) : bridge);
 	}
 	ok &= b >= 0;
-	if (get_string(c, label, g, "ip", true, &ip, &src.ip) > 0) {
-		if (ipv4_parse(ip, &ct.ip, &why) < 0) {
-			policy_err(c, src.ip, "%s: ip %s is not a valid IPv4 address (%s)",
-				   label, quote(q, ip), why);
-			ok = false;
-		}
-	} else {
-		ok = false;
-	}
-	if (!ok)
-		return false;
-	ct.bridge = (unsigned)b;
-	ct.name = strdup(name);
-	if (!ct.name) {
+	ok &= parse_ident(c, label, g, &ct, &src);
+	if (ok && !(ct.name = strdup(name)))
 		c->oom = true;
+	if (!ok || c->oom) {
+		container_free(&ct);
 		return false;
 	}
+	ct.bridge = (unsigned)b;
 	c->scontainers[c->p->ncontainers] = src;
 	c->p->containers[c->p->ncontainers++] = ct;
 	return true;
@@ -986,6 +1146,44 @@ static void parse_version(struct policy_ctx *c, const config_setting_t *root)
 	c->p->version = (int)v;
 }
 
+/* One path of discovery = { ... }; the default when absent. */
+static void parse_path(struct policy_ctx *c, const config_setting_t *g,
+		       const char *key, const char *def, char **out)
+{
+	const char *v = def;
+	char q[QUOTE_LEN];
+	int line;
+
+	if (g && get_string(c, "discovery", g, key, false, &v, &line) < 0)
+		v = def;
+	else if (v != def && (v[0] != '/' || strlen(v) >= 4096 ||
+			      strpbrk(v, "\"\\\n"))) {
+		policy_err(c, line, "discovery: %s %s must be an absolute path",
+			   key, quote(q, v));
+		v = def;
+	}
+	*out = strdup(v);
+	if (!*out)
+		c->oom = true;
+}
+
+static void parse_discovery(struct policy_ctx *c, const config_setting_t *root)
+{
+	const config_setting_t *g = member(root, "discovery");
+	struct icc_paths *ps = &c->p->paths;
+
+	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+		policy_err(c, line_of(g), "discovery must be a group { netns = \"...\"; ... }");
+		g = NULL;
+	}
+	if (g)
+		check_keys(c, g, "discovery", discovery_keys);
+	parse_path(c, g, "netns", ICC_NETNS_DIR, &ps->netns);
+	parse_path(c, g, "docker", ICC_DOCKER_ROOT, &ps->docker);
+	parse_path(c, g, "docker_netns", ICC_DOCKER_NETNS, &ps->docker_netns);
+	parse_path(c, g, "lxc", ICC_LXC_PATH, &ps->lxc);
+}
+
 /* Sizes the model and its line tables for the longest each list can be. */
 static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
 {
@@ -1036,6 +1234,7 @@ static void parse_root(struct policy_ctx *c, const config_setting_t *root)
 		parse_list(c, s, "links", "link", parse_link);
 	if ((s = member(root, "publish")))
 		parse_list(c, s, "publish", "publish", parse_publish);
+	parse_discovery(c, root);
 }
 
 /* True when s or a setting below it comes from an @include. */
@@ -1212,7 +1411,11 @@ void policy_free(struct icc_policy *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->ncontainers; i++)
-		free(p->containers[i].name);
+		container_free(&p->containers[i]);
+	free(p->paths.netns);
+	free(p->paths.docker);
+	free(p->paths.docker_netns);
+	free(p->paths.lxc);
 	for (size_t i = 0; i < p->nlinks; i++)
 		free(p->links[i].ports);
 	for (size_t i = 0; i < p->npublishes; i++)

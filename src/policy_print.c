@@ -6,6 +6,7 @@
  * Names need no escaping: the parser admits no quote or backslash in them.
  */
 #include <stdio.h>
+#include <string.h>
 #include <arpa/inet.h>
 
 #include "policy_int.h"
@@ -103,9 +104,53 @@ static void print_publish(FILE *f, const struct icc_policy *p,
 	fprintf(f, " }%s\n", last ? "" : ",");
 }
 
-void policy_print(FILE *f, const struct icc_policy *p)
+static void print_container(FILE *f, const struct icc_policy *p,
+			    const struct icc_container *ct)
 {
 	char ip[ADDR_STRLEN];
+
+	fprintf(f, "  %s = { bridge = \"%s\"; ", ct->name,
+		p->bridges[ct->bridge].name);
+	switch (ct->ident) {
+	case ICC_ID_IP:
+		fprintf(f, "ip = \"%s\";", addr_str(ct->ip, ip));
+		break;
+	case ICC_ID_NAME:
+		fprintf(f, "name = \"%s\";", ct->match);
+		break;
+	case ICC_ID_LABELS:
+		fprintf(f, "labels = [");
+		for (size_t i = 0; i < ct->nlabels; i++)
+			fprintf(f, "%s \"%s\"", i ? "," : "", ct->labels[i]);
+		fprintf(f, " ];");
+		break;
+	}
+	fprintf(f, " };\n");
+}
+
+/* Only paths that differ from the defaults: a plain policy stays plain. */
+static void print_paths(FILE *f, const struct icc_paths *ps)
+{
+	const char *keys[] = { "netns", "docker", "docker_netns", "lxc" };
+	const char *defs[] = { ICC_NETNS_DIR, ICC_DOCKER_ROOT, ICC_DOCKER_NETNS,
+			       ICC_LXC_PATH };
+	const char *vals[] = { ps->netns, ps->docker, ps->docker_netns, ps->lxc };
+	bool open = false;
+
+	for (size_t i = 0; i < 4; i++) {
+		if (!vals[i] || !strcmp(vals[i], defs[i]))
+			continue;
+		if (!open)
+			fprintf(f, "discovery = {\n");
+		open = true;
+		fprintf(f, "  %s = \"%s\";\n", keys[i], vals[i]);
+	}
+	if (open)
+		fprintf(f, "};\n");
+}
+
+void policy_print(FILE *f, const struct icc_policy *p)
+{
 
 	fprintf(f, "version = %d;\n", p->version);
 	fprintf(f, "bridges = (\n");
@@ -114,13 +159,8 @@ void policy_print(FILE *f, const struct icc_policy *p)
 	fprintf(f, ");\n");
 	if (p->ncontainers) {
 		fprintf(f, "containers = {\n");
-		for (size_t i = 0; i < p->ncontainers; i++) {
-			const struct icc_container *ct = &p->containers[i];
-
-			fprintf(f, "  %s = { bridge = \"%s\"; ip = \"%s\"; };\n",
-				ct->name, p->bridges[ct->bridge].name,
-				addr_str(ct->ip, ip));
-		}
+		for (size_t i = 0; i < p->ncontainers; i++)
+			print_container(f, p, &p->containers[i]);
 		fprintf(f, "};\n");
 	}
 	if (p->nlinks) {
@@ -135,4 +175,5 @@ void policy_print(FILE *f, const struct icc_policy *p)
 			print_publish(f, p, &p->publishes[i], i + 1 == p->npublishes);
 		fprintf(f, ");\n");
 	}
+	print_paths(f, &p->paths);
 }

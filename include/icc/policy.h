@@ -63,12 +63,36 @@ struct icc_bridge {
 	int line;
 };
 
+/* How a container is recognised on its bridge. */
+enum icc_ident {
+	ICC_ID_IP,		/* ip = "...": a static address */
+	ICC_ID_NAME,		/* name = "...": a netns, Docker or LXC name */
+	ICC_ID_LABELS,		/* labels = [ ... ]: every Docker container carrying all */
+};
+
 struct icc_container {
 	char *name;
 	unsigned bridge;		/* index into policy->bridges */
-	struct in_addr ip;
+	enum icc_ident ident;
+	struct in_addr ip;		/* ICC_ID_IP */
+	char *match;			/* ICC_ID_NAME */
+	char **labels;			/* ICC_ID_LABELS: "key=value", as written */
+	size_t nlabels;
 	int line;
 };
+
+/* Where container state lives on the host (discovery = { ... }). */
+struct icc_paths {
+	char *netns;			/* ip netns: /run/netns */
+	char *docker;			/* Docker's root: /var/lib/docker */
+	char *docker_netns;		/* Docker's netns folder: /var/run/docker/netns */
+	char *lxc;			/* LXC's lxcpath: /var/lib/lxc */
+};
+
+#define ICC_NETNS_DIR		"/run/netns"
+#define ICC_DOCKER_ROOT		"/var/lib/docker"
+#define ICC_DOCKER_NETNS	"/var/run/docker/netns"
+#define ICC_LXC_PATH		"/var/lib/lxc"
 
 /* One-way: containers[from] may open connections to containers[to]. */
 struct icc_link {
@@ -100,6 +124,7 @@ struct icc_policy {
 	size_t nlinks;
 	struct icc_publish *publishes;
 	size_t npublishes;
+	struct icc_paths paths;		/* always set: defaults filled in */
 };
 
 /*

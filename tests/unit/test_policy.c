@@ -314,6 +314,46 @@ static void test_full(void **state)
 	policy_free(p);
 }
 
+/* Containers named instead of addressed, and where to look for them. */
+static const char dynamic[] =
+	"version = 1;\n"
+	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; } );\n"
+	"containers = {\n"
+	"  web = { bridge = \"docker0\"; name = \"web-1\"; };\n"
+	"  db = { bridge = \"docker0\"; labels = [ \"com.docker.compose.service=db\", \"com.docker.compose.project=shop\" ]; };\n"
+	"  cache = { bridge = \"docker0\"; ip = \"172.17.0.9\"; };\n"
+	"};\n"
+	"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\" ]; } );\n"
+	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; } );\n"
+	"discovery = { netns = \"/tmp/ns\"; docker = \"/srv/docker\"; docker_netns = \"/run/netns\"; lxc = \"/srv/lxc\"; };\n";
+
+static void test_dynamic(void **state)
+{
+	struct icc_policy *p = load_ok(dynamic), *q = load_ok(example);
+
+	(void)state;
+	assert_int_equal(p->ncontainers, 3);
+	assert_int_equal(p->containers[0].ident, ICC_ID_NAME);
+	assert_string_equal(p->containers[0].match, "web-1");
+	assert_int_equal(p->containers[1].ident, ICC_ID_LABELS);
+	assert_int_equal(p->containers[1].nlabels, 2);
+	/* Sorted: a selector is a set. */
+	assert_string_equal(p->containers[1].labels[0], "com.docker.compose.project=shop");
+	assert_string_equal(p->containers[1].labels[1], "com.docker.compose.service=db");
+	assert_int_equal(p->containers[2].ident, ICC_ID_IP);
+	assert_string_equal(p->paths.netns, "/tmp/ns");
+	assert_string_equal(p->paths.docker, "/srv/docker");
+	assert_string_equal(p->paths.docker_netns, "/run/netns");
+	assert_string_equal(p->paths.lxc, "/srv/lxc");
+	/* Defaults when discovery is absent. */
+	assert_string_equal(q->paths.netns, "/run/netns");
+	assert_string_equal(q->paths.docker, "/var/lib/docker");
+	assert_string_equal(q->paths.docker_netns, "/var/run/docker/netns");
+	assert_string_equal(q->paths.lxc, "/var/lib/lxc");
+	policy_free(p);
+	policy_free(q);
+}
+
 static void test_defaults(void **state)
 {
 	struct icc_policy *p = load_ok(
@@ -380,6 +420,17 @@ static void test_empty_optional_sections(void **state)
 }
 
 /* The same model, lines aside. */
+static void assert_same_ident(const struct icc_container *x,
+			      const struct icc_container *y)
+{
+	assert_int_equal(x->ident, y->ident);
+	if (x->ident == ICC_ID_NAME)
+		assert_string_equal(x->match, y->match);
+	assert_int_equal(x->nlabels, y->nlabels);
+	for (size_t j = 0; j < x->nlabels; j++)
+		assert_string_equal(x->labels[j], y->labels[j]);
+}
+
 static void assert_same_model(const struct icc_policy *a,
 			      const struct icc_policy *b)
 {
@@ -400,7 +451,12 @@ static void assert_same_model(const struct icc_policy *a,
 		assert_string_equal(a->containers[i].name, b->containers[i].name);
 		assert_int_equal(a->containers[i].bridge, b->containers[i].bridge);
 		assert_int_equal(a->containers[i].ip.s_addr, b->containers[i].ip.s_addr);
+		assert_same_ident(&a->containers[i], &b->containers[i]);
 	}
+	assert_string_equal(a->paths.netns, b->paths.netns);
+	assert_string_equal(a->paths.docker, b->paths.docker);
+	assert_string_equal(a->paths.docker_netns, b->paths.docker_netns);
+	assert_string_equal(a->paths.lxc, b->paths.lxc);
 	assert_int_equal(a->nlinks, b->nlinks);
 	for (size_t i = 0; i < a->nlinks; i++) {
 		const struct icc_link *x = &a->links[i], *y = &b->links[i];
@@ -450,7 +506,7 @@ static void roundtrip(const struct icc_policy *p)
 
 static void test_roundtrip(void **state)
 {
-	const char *texts[] = { example, full, BASE };
+	const char *texts[] = { example, full, BASE, dynamic };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
@@ -639,6 +695,7 @@ static void test_bad(void **state)
 #define BR1 "version = 1;\nbridges = (\n"
 #define LINK(s) BASE "links = (\n  " s "\n);\n"
 #define PUB(s) BASE "publish = (\n  " s "\n);\n"
+#define DYN(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  " s "\n};\n"
 
 int main(void)
 {
@@ -648,6 +705,7 @@ int main(void)
 		cmocka_unit_test(test_example),
 		cmocka_unit_test(test_full),
 		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_dynamic),
 		cmocka_unit_test(test_version_int64),
 		cmocka_unit_test(test_empty_optional_sections),
 		cmocka_unit_test(test_roundtrip),
@@ -776,7 +834,7 @@ int main(void)
 		BAD("container bridge unknown", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  web = { bridge = \"b\"; ip = \"10.0.0.2\"; };\n};\n",
 		    NAME ":4: container web: unknown bridge b\n"),
 		BAD("container ip missing", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  web = { bridge = \"a\"; };\n};\n",
-		    NAME ":4: container web: missing ip\n"),
+		    NAME ":4: container web: missing ip (or name, or labels)\n"),
 		BAD("container ip type", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  web = { bridge = \"a\";\n    ip = 167772162; };\n};\n",
 		    NAME ":5: container web: ip must be a string\n"),
 		BAD("ip leading zero", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"172.17.0.0/16\"; } );\ncontainers = {\n  web = { bridge = \"a\"; ip = \"172.017.0.2\"; };\n};\n",
@@ -908,6 +966,43 @@ int main(void)
 		    NAME ":14: publish db tcp/81: tcp host 127.0.0.1:8080 is already published at line 12\n"),
 		BAD("publish any overlaps", BASE "publish = (\n  { container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:8080\"; },\n  { container = \"db\"; port = \"udp/80\"; host = \"127.0.0.1:8080\"; },\n  { container = \"db\"; port = \"tcp/80\"; host = \"127.0.0.2:8080\"; },\n  { container = \"db\"; port = \"tcp/81\"; host = \"0.0.0.0:8080\"; allow_from = [ \"10.0.0.0/8\" ]; }\n);\n",
 		    NAME ":15: publish db tcp/81: tcp host 0.0.0.0:8080 overlaps 127.0.0.1:8080, published at line 12\n"),
+
+		/* Containers by name or labels; discovery paths. */
+		BAD("ip and name", DYN("x = { bridge = \"a\"; ip = \"10.0.0.2\";\n    name = \"x\"; };"),
+		    NAME ":5: container x: ip and name both say who the container is; keep one\n"),
+		BAD("name and labels", DYN("x = { bridge = \"a\"; name = \"x\";\n    labels = [ \"a=b\" ]; };"),
+		    NAME ":5: container x: name and labels both say who the container is; keep one\n"),
+		BAD("name slash", DYN("x = { bridge = \"a\"; name = \"../etc\"; };"),
+		    NAME ":4: container x: name \"../etc\" may only contain letters, digits, '_', '.' and '-'\n"),
+		BAD("name dotdot", DYN("x = { bridge = \"a\"; name = \"..\"; };"),
+		    NAME ":4: container x: name .. is not a container name\n"),
+		BAD("name empty", DYN("x = { bridge = \"a\"; name = \"\"; };"),
+		    NAME ":4: container x: name \"\" may only contain letters, digits, '_', '.' and '-'\n"),
+		BAD("name type", DYN("x = { bridge = \"a\"; name = 3; };"),
+		    NAME ":4: container x: name must be a string\n"),
+		BAD("labels empty", DYN("x = { bridge = \"a\"; labels = [ ]; };"),
+		    NAME ":4: container x: labels is empty\n"),
+		BAD("labels not array", DYN("x = { bridge = \"a\"; labels = \"a=b\"; };"),
+		    NAME ":4: container x: labels must be an array of strings [ \"...\", ... ]\n"),
+		BAD("label no equals", DYN("x = { bridge = \"a\"; labels = [ \"a=b\", \"service\" ]; };"),
+		    NAME ":4: container x: label \"service\" is not \"key=value\"\n"),
+		BAD("label empty key", DYN("x = { bridge = \"a\"; labels = [ \"=db\" ]; };"),
+		    NAME ":4: container x: label \"=db\" is not \"key=value\"\n"),
+		BAD("label twice", DYN("x = { bridge = \"a\"; labels = [ \"a=b\", \"a=b\" ]; };"),
+		    NAME ":4: container x: label a=b is listed twice\n"),
+		BAD("same name twice", DYN("x = { bridge = \"a\"; name = \"web\"; };\n  y = { bridge = \"a\"; name = \"web\"; };"),
+		    NAME ":5: container y: name web on bridge a is already container x (line 4)\n"),
+		BAD("same labels twice", DYN("x = { bridge = \"a\"; labels = [ \"k=v\", \"j=w\" ]; };\n  y = { bridge = \"a\"; labels = [ \"j=w\", \"k=v\" ]; };"),
+		    NAME ":5: container y: the same labels on bridge a select container x (line 4)\n"),
+		BAD("publish to group", DYN("x = { bridge = \"a\"; labels = [ \"k=v\" ]; };\n};\npublish = ( { container = \"x\"; port = \"tcp/80\"; host = \"80\"; } );\nz = {"),
+		    NAME ":6: publish x tcp/80: container x is a label group; a port is published to one container\n"
+		    NAME ":7: unknown setting z\n"),
+		BAD("discovery not group", DYN("") "discovery = \"/run\";\n",
+		    NAME ":6: discovery must be a group { netns = \"...\"; ... }\n"),
+		BAD("discovery relative", DYN("") "discovery = {\n  netns = \"run/netns\";\n  lxc = 5;\n  dockr = \"/x\";\n};\n",
+		    NAME ":7: discovery: netns \"run/netns\" must be an absolute path\n"
+		    NAME ":8: discovery: lxc must be a string\n"
+		    NAME ":9: discovery: unknown setting dockr; did you mean docker?\n"),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

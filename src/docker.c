@@ -1,0 +1,332 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Docker containers from the daemon's state on disk:
+ * <root>/containers/<id>/config.v2.json. Only the fields that identify a
+ * container and its network namespace are read.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <json-c/json.h>
+
+#include "icc/sources.h"
+
+#define DOCKER_CONFIG	"config.v2.json"
+
+int source_read_file(const char *path, char **text, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	size_t cap = 0, n = 0, r;
+	char *buf = NULL, *nbuf;
+	int ret;
+
+	if (!f)
+		return -errno;
+	do {
+		if (cap - n < 4096) {
+			ret = -EFBIG;
+			if (cap > SOURCE_FILE_MAX)
+				goto out;
+			cap = cap ? cap * 2 : 16384;
+			ret = -ENOMEM;
+			if (!(nbuf = realloc(buf, cap)))
+				goto out;
+			buf = nbuf;
+		}
+		r = fread(buf + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r);
+	ret = ferror(f) ? -(errno ? errno : EIO) : 0;
+	if (ret < 0)
+		goto out;
+	buf[n] = '\0';
+	*text = buf;
+	*len = n;
+	buf = NULL;
+out:
+	free(buf);
+	fclose(f);
+	return ret;
+}
+
+void docker_ctr_free(struct icc_docker_ctr *c)
+{
+	if (!c)
+		return;
+	free(c->id);
+	free(c->name);
+	for (size_t i = 0; i < c->nlabels; i++)
+		free(c->labels[i]);
+	free(c->labels);
+	free(c->sandbox_key);
+	memset(c, 0, sizeof(*c));
+}
+
+void docker_free(struct icc_docker *d)
+{
+	if (!d)
+		return;
+	for (size_t i = 0; i < d->n; i++)
+		docker_ctr_free(&d->v[i]);
+	free(d->v);
+	d->v = NULL;
+	d->n = 0;
+}
+
+/* obj.key when it has type t, else NULL (absent, null or another type). */
+static json_object *get_typed(json_object *obj, const char *key,
+			      enum json_type t)
+{
+	json_object *v;
+
+	if (!obj || !json_object_object_get_ex(obj, key, &v))
+		return NULL;
+	return json_object_is_type(v, t) ? v : NULL;
+}
+
+static const char *get_string(json_object *obj, const char *key)
+{
+	json_object *v = get_typed(obj, key, json_type_string);
+
+	return v ? json_object_get_string(v) : NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *label_join(const char *key, const char *value)
+{
+	size_t kl = strlen(key), vl = strlen(value);
+	char *s = malloc(kl + vl + 2);
+
+	if (!s)
+		return NULL;
+	memcpy(s, key, kl);
+	s[kl] = '=';
+	memcpy(s + kl + 1, value, vl + 1);
+	return s;
+}
+
+/*
+ * "Config"."Labels". Docker writes only strings; anything else is noted
+ * and dropped, so that a label a policy matches on is never guessed.
+ */
+static int parse_labels(json_object *labels, const char *file,
+			struct icc_docker_ctr *c, struct icc_diags *warn)
+{
+	size_t n = (size_t)json_object_object_length(labels);
+
+	if (!n)
+		return 0;
+	c->labels = calloc(n, sizeof(*c->labels));
+	if (!c->labels)
+		return -ENOMEM;
+	json_object_object_foreach(labels, key, val) {
+		if (!json_object_is_type(val, json_type_string)) {
+			if (diags_add(warn, file, 0, "label %s is not a string; ignored",
+				      key) < 0)
+				return -ENOMEM;
+			continue;
+		}
+		c->labels[c->nlabels] = label_join(key, json_object_get_string(val));
+		if (!c->labels[c->nlabels])
+			return -ENOMEM;
+		c->nlabels++;
+	}
+	qsort(c->labels, c->nlabels, sizeof(*c->labels), cmp_str);
+	return 0;
+}
+
+static int parse_config(json_object *root, const char *file,
+			struct icc_docker_ctr *c, struct icc_diags *warn)
+{
+	json_object *config, *labels, *state;
+	const char *s;
+
+	if (!(s = get_string(root, "ID")) || !*s)
+		return diags_add(warn, file, 0, "no ID; skipped") < 0 ? -ENOMEM
+								     : -EINVAL;
+	if (!(c->id = strdup(s)))
+		return -ENOMEM;
+	if ((s = get_string(root, "Name")) && *s == '/')
+		s++;
+	if (!s || !*s)
+		return diags_add(warn, file, 0, "no Name; skipped") < 0 ? -ENOMEM
+								       : -EINVAL;
+	if (!(c->name = strdup(s)))
+		return -ENOMEM;
+	s = get_string(get_typed(root, "NetworkSettings", json_type_object),
+		       "SandboxKey");
+	if (s && *s && !(c->sandbox_key = strdup(s)))
+		return -ENOMEM;
+	state = get_typed(root, "State", json_type_object);
+	c->running = json_object_get_boolean(get_typed(state, "Running",
+						       json_type_boolean));
+	c->pid = json_object_get_int(get_typed(state, "Pid", json_type_int));
+	if (c->pid < 0)
+		c->pid = 0;
+	config = get_typed(root, "Config", json_type_object);
+	if (!config || !json_object_object_get_ex(config, "Labels", &labels) ||
+	    !labels)
+		return 0;
+	if (!json_object_is_type(labels, json_type_object))
+		return diags_add(warn, file, 0, "Config.Labels is not an object; ignored") < 0
+			       ? -ENOMEM : 0;
+	return parse_labels(labels, file, c, warn);
+}
+
+int docker_parse(const char *json, const char *file, struct icc_docker_ctr *out,
+		 struct icc_diags *warn)
+{
+	struct json_tokener *tok;
+	json_object *root = NULL;
+	enum json_tokener_error jerr;
+	int ret = -ENOMEM;
+
+	memset(out, 0, sizeof(*out));
+	if (!(tok = json_tokener_new()))
+		goto out;
+	/* Strict: trailing bytes mean a file that is not what Docker wrote. */
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	root = json_tokener_parse_ex(tok, json, (int)strlen(json));
+	jerr = json_tokener_get_error(tok);
+	if (jerr == json_tokener_continue) {
+		ret = diags_add(warn, file, 0, "not JSON: unexpected end of file; skipped");
+		goto skip;
+	}
+	if (!root) {
+		ret = diags_add(warn, file, 0, "not JSON: %s; skipped",
+				json_tokener_error_desc(jerr));
+		goto skip;
+	}
+	if (!json_object_is_type(root, json_type_object)) {
+		ret = diags_add(warn, file, 0, "not a JSON object; skipped");
+		goto skip;
+	}
+	ret = parse_config(root, file, out, warn);
+	goto out;
+skip:
+	ret = ret < 0 ? -ENOMEM : -EINVAL;
+out:
+	if (ret < 0)
+		docker_ctr_free(out);
+	json_object_put(root);
+	json_tokener_free(tok);
+	return ret;
+}
+
+bool docker_has_labels(const struct icc_docker_ctr *c, char *const *want,
+		       size_t n)
+{
+	if (!n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!c->nlabels || !bsearch(&want[i], c->labels, c->nlabels,
+					    sizeof(*c->labels), cmp_str))
+			return false;
+	return true;
+}
+
+/* By name, then by ID: stale folders may repeat a name. */
+static int cmp_ctr(const void *a, const void *b)
+{
+	const struct icc_docker_ctr *x = a, *y = b;
+	int r = strcmp(x->name, y->name);
+
+	return r ? r : strcmp(x->id, y->id);
+}
+
+static int docker_add(struct icc_docker *d, size_t *cap,
+		      const struct icc_docker_ctr *c)
+{
+	struct icc_docker_ctr *v;
+
+	if (d->n == *cap) {
+		size_t ncap = *cap ? *cap * 2 : 16;
+
+		if (!(v = realloc(d->v, ncap * sizeof(*v))))
+			return -ENOMEM;
+		d->v = v;
+		*cap = ncap;
+	}
+	d->v[d->n++] = *c;
+	return 0;
+}
+
+/*
+ * One container folder. Returns 0 (added, skipped, or not a folder) or
+ * -ENOMEM.
+ */
+static int docker_scan_one(const char *dir, const char *id,
+			   struct icc_docker *d, size_t *cap,
+			   struct icc_diags *warn)
+{
+	struct icc_docker_ctr c = { 0 };
+	char path[PATH_MAX], *text = NULL;
+	size_t len;
+	int ret;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s/" DOCKER_CONFIG, dir, id) >=
+	    sizeof(path))
+		return diags_add(warn, dir, 0, "%s: path too long; skipped", id);
+	ret = source_read_file(path, &text, &len);
+	if (ret == -ENOTDIR)	/* a file beside the folders */
+		return 0;
+	if (ret == -ENOMEM)
+		return ret;
+	if (ret < 0)
+		return diags_add(warn, path, 0, "cannot read: %s; skipped",
+				 strerror(-ret));
+	if (strlen(text) != len) {
+		ret = diags_add(warn, path, 0, "not JSON: contains a NUL byte; skipped");
+		goto out;
+	}
+	ret = docker_parse(text, path, &c, warn);
+	if (ret == -EINVAL) {
+		ret = 0;
+		goto out;
+	}
+	if (ret == 0 && (ret = docker_add(d, cap, &c)) < 0)
+		docker_ctr_free(&c);
+out:
+	free(text);
+	return ret;
+}
+
+int docker_scan(const char *root, struct icc_docker *out, struct icc_diags *warn)
+{
+	char dir[PATH_MAX];
+	struct dirent *e;
+	size_t cap = 0;
+	DIR *dp;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/containers", root) >= sizeof(dir))
+		return diags_add(warn, root, 0, "path too long; skipped");
+	if (!(dp = opendir(dir))) {
+		/* No Docker on this host: nothing to find, nothing to say. */
+		if (errno == ENOENT || errno == ENOTDIR)
+			return 0;
+		return diags_add(warn, dir, 0, "cannot read: %s; skipped",
+				 strerror(errno));
+	}
+	while ((e = readdir(dp))) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if ((ret = docker_scan_one(dir, e->d_name, out, &cap, warn)) < 0)
+			break;
+	}
+	closedir(dp);
+	if (ret < 0) {
+		docker_free(out);
+		return ret;
+	}
+	qsort(out->v, out->n, sizeof(*out->v), cmp_ctr);
+	return 0;
+}
