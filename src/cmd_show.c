@@ -19,7 +19,7 @@ int cmd_show(const struct cli *c, int argc, char **argv)
 	p = cli_load_policy(c);
 	if (!p)
 		return 1;
-	if (compile_policy(p, &rs) < 0) {
+	if (compile_policy(p, NULL, &rs) < 0) {
 		fprintf(stderr, "icc-policy: out of memory\n");
 		goto out;
 	}

@@ -46,20 +46,35 @@ static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
 	return 0;
 }
 
-static void pair_key(struct icc_key *k, const struct icc_policy *p,
-		     const struct icc_link *l)
+/* What compile reads: the policy and where its containers are now. */
+struct cctx {
+	const struct icc_policy *p;
+	const struct icc_binding *bind;
+	struct icc_ruleset *rs;
+};
+
+/* The addresses of container i (see struct icc_binding). */
+static const struct in_addr *addrs_of(const struct cctx *c, unsigned i,
+				      size_t *n)
 {
-	k->len = 0;
-	key_ipv4(k, p->containers[l->from].ip.s_addr);
-	key_ipv4(k, p->containers[l->to].ip.s_addr);
+	const struct icc_container *ct = &c->p->containers[i];
+
+	if (ct->ident == ICC_ID_IP) {
+		*n = 1;
+		return &ct->ip;
+	}
+	*n = c->bind ? c->bind[i].n : 0;
+	return c->bind ? c->bind[i].addrs : NULL;
 }
 
-static int compile_port(const struct icc_policy *p, const struct icc_link *l,
-			const struct icc_port *pt, struct icc_ruleset *rs)
+static int compile_port(struct cctx *c, struct in_addr src,
+			struct in_addr dst, const struct icc_port *pt)
 {
-	struct icc_key k, e;
+	struct icc_ruleset *rs = c->rs;
+	struct icc_key k = { .len = 0 }, e;
 
-	pair_key(&k, p, l);
+	key_ipv4(&k, src.s_addr);
+	key_ipv4(&k, dst.s_addr);
 	switch (pt->proto) {
 	case 0:
 		return set_add(&rs->sets[ICC_SET_LINKS4ANY], &k, NULL, NULL, pt->line);
@@ -75,37 +90,54 @@ static int compile_port(const struct icc_policy *p, const struct icc_link *l,
 	return set_add(&rs->sets[ICC_SET_LINKS4R], &k, &e, NULL, pt->line);
 }
 
-static int compile_links(const struct icc_policy *p, struct icc_ruleset *rs)
+/* Every address of one side with every address of the other. */
+static int compile_link(struct cctx *c, const struct icc_link *l)
 {
-	for (size_t i = 0; i < p->nlinks; i++)
-		for (size_t j = 0; j < p->links[i].nports; j++) {
-			int ret = compile_port(p, &p->links[i],
-					       &p->links[i].ports[j], rs);
-			if (ret)
-				return ret;
-		}
+	size_t nf, nt;
+	const struct in_addr *from = addrs_of(c, l->from, &nf);
+	const struct in_addr *to = addrs_of(c, l->to, &nt);
+
+	for (size_t a = 0; a < nf; a++)
+		for (size_t b = 0; b < nt; b++)
+			for (size_t j = 0; j < l->nports; j++) {
+				int ret = compile_port(c, from[a], to[b],
+						       &l->ports[j]);
+				if (ret)
+					return ret;
+			}
+	return 0;
+}
+
+static int compile_links(struct cctx *c)
+{
+	for (size_t i = 0; i < c->p->nlinks; i++) {
+		int ret = compile_link(c, &c->p->links[i]);
+
+		if (ret)
+			return ret;
+	}
 	return 0;
 }
 
 /* Container side of a publish: address . port (map data). */
-static void publish_target(struct icc_key *k, const struct icc_policy *p,
+static void publish_target(struct icc_key *k, struct in_addr a,
 			   const struct icc_publish *u)
 {
 	k->len = 0;
-	key_ipv4(k, p->containers[u->container].ip.s_addr);
+	key_ipv4(k, a.s_addr);
 	key_port(k, u->port);
 }
 
-static int compile_local(const struct icc_policy *p,
-			 const struct icc_publish *u, struct icc_ruleset *rs)
+static int compile_local(struct cctx *c, struct in_addr a,
+			 const struct icc_publish *u)
 {
 	struct icc_key k = { .len = 0 }, d;
 
 	key_ipv4(&k, u->host_addr.s_addr);
 	key_proto(&k, u->proto);
 	key_port(&k, u->host_port);
-	publish_target(&d, p, u);
-	return set_add(&rs->sets[ICC_SET_LOCAL4], &k, NULL, &d, u->line);
+	publish_target(&d, a, u);
+	return set_add(&c->rs->sets[ICC_SET_LOCAL4], &k, NULL, &d, u->line);
 }
 
 /*
@@ -113,9 +145,10 @@ static int compile_local(const struct icc_policy *p,
  * any local address, the rule checks fib daddr type local), and the
  * forward-path permission for the same sources to the container's port.
  */
-static int compile_public(const struct icc_policy *p,
-			  const struct icc_publish *u, struct icc_ruleset *rs)
+static int compile_public(struct cctx *c, struct in_addr a,
+			  const struct icc_publish *u)
 {
+	struct icc_ruleset *rs = c->rs;
 	const struct icc_prefix any = { .len = 0 }, one = { u->host_addr, 32 };
 	const struct icc_prefix *host = u->host_addr.s_addr ? &one : &any;
 	uint32_t hlo, hhi, slo, shi;
@@ -123,7 +156,7 @@ static int compile_public(const struct icc_policy *p,
 	int ret;
 
 	ipv4_range(host, &hlo, &hhi);
-	publish_target(&d, p, u);
+	publish_target(&d, a, u);
 	for (size_t i = 0; i < u->nallow; i++) {
 		ipv4_range(&u->allow_from[i], &slo, &shi);
 		k.len = e.len = 0;
@@ -135,8 +168,8 @@ static int compile_public(const struct icc_policy *p,
 			return ret;
 		k.len = e.len = 0;
 		key_ipv4(&k, slo); key_ipv4(&e, shi);
-		key_ipv4(&k, p->containers[u->container].ip.s_addr);
-		key_ipv4(&e, p->containers[u->container].ip.s_addr);
+		key_ipv4(&k, a.s_addr);
+		key_ipv4(&e, a.s_addr);
 		key_proto(&k, u->proto); key_port(&k, u->port);
 		key_proto(&e, u->proto); key_port(&e, u->port);
 		if ((ret = set_add(&rs->sets[ICC_SET_PUBLISHED4], &k, &e, NULL, u->line)))
@@ -145,27 +178,36 @@ static int compile_public(const struct icc_policy *p,
 	return 0;
 }
 
-static int compile_publishes(const struct icc_policy *p, struct icc_ruleset *rs)
+/* A container that is not running publishes nothing. */
+static int compile_publishes(struct cctx *c)
 {
-	for (size_t i = 0; i < p->npublishes; i++) {
-		const struct icc_publish *u = &p->publishes[i];
-		int ret = policy_is_loopback(u->host_addr) ?
-			  compile_local(p, u, rs) : compile_public(p, u, rs);
+	for (size_t i = 0; i < c->p->npublishes; i++) {
+		const struct icc_publish *u = &c->p->publishes[i];
+		size_t n;
+		const struct in_addr *a = addrs_of(c, u->container, &n);
+		int ret;
+
+		if (!n)
+			continue;
+		ret = policy_is_loopback(u->host_addr) ? compile_local(c, a[0], u) :
+			compile_public(c, a[0], u);
 		if (ret)
 			return ret;
 	}
 	return 0;
 }
 
-int compile_policy(const struct icc_policy *p, struct icc_ruleset **out)
+int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
+		   struct icc_ruleset **out)
 {
 	struct icc_ruleset *rs = ruleset_new();
+	struct cctx c = { p, bind, rs };
 	int ret = -ENOMEM;
 
 	if (!rs)
 		goto out;
-	if ((ret = compile_bridges(p, rs)) || (ret = compile_links(p, rs)) ||
-	    (ret = compile_publishes(p, rs)) || (ret = ruleset_canonicalize(rs)))
+	if ((ret = compile_bridges(p, rs)) || (ret = compile_links(&c)) ||
+	    (ret = compile_publishes(&c)) || (ret = ruleset_canonicalize(rs)))
 		goto out;
 	*out = rs;
 	rs = NULL;

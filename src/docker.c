@@ -25,20 +25,21 @@ int source_read_file(const char *path, char **text, size_t *len)
 
 	if (!f)
 		return -errno;
-	do {
+	for (;;) {
 		if (cap - n < 4096) {
-			ret = -EFBIG;
-			if (cap > SOURCE_FILE_MAX)
-				goto out;
 			cap = cap ? cap * 2 : 16384;
 			ret = -ENOMEM;
 			if (!(nbuf = realloc(buf, cap)))
 				goto out;
 			buf = nbuf;
 		}
-		r = fread(buf + n, 1, cap - n - 1, f);
+		if (!(r = fread(buf + n, 1, cap - n - 1, f)))
+			break;
 		n += r;
-	} while (r);
+		ret = -EFBIG;
+		if (n > SOURCE_FILE_MAX)
+			goto out;
+	}
 	ret = ferror(f) ? -(errno ? errno : EIO) : 0;
 	if (ret < 0)
 		goto out;
@@ -142,6 +143,13 @@ static int parse_labels(json_object *labels, const char *file,
 	return 0;
 }
 
+/* Notes why file is skipped: -EINVAL, or -ENOMEM if even that fails. */
+static int skip(struct icc_diags *warn, const char *file, const char *why)
+{
+	return diags_add(warn, file, 0, "%s; skipped", why) < 0 ? -ENOMEM
+								 : -EINVAL;
+}
+
 static int parse_config(json_object *root, const char *file,
 			struct icc_docker_ctr *c, struct icc_diags *warn)
 {
@@ -149,21 +157,20 @@ static int parse_config(json_object *root, const char *file,
 	const char *s;
 
 	if (!(s = get_string(root, "ID")) || !*s)
-		return diags_add(warn, file, 0, "no ID; skipped") < 0 ? -ENOMEM
-								     : -EINVAL;
+		return skip(warn, file, "no ID");
 	if (!(c->id = strdup(s)))
 		return -ENOMEM;
 	if ((s = get_string(root, "Name")) && *s == '/')
 		s++;
 	if (!s || !*s)
-		return diags_add(warn, file, 0, "no Name; skipped") < 0 ? -ENOMEM
-								       : -EINVAL;
+		return skip(warn, file, "no Name");
 	if (!(c->name = strdup(s)))
 		return -ENOMEM;
 	s = get_string(get_typed(root, "NetworkSettings", json_type_object),
 		       "SandboxKey");
 	if (s && *s && !(c->sandbox_key = strdup(s)))
 		return -ENOMEM;
+	/* json-c reads a NULL object as false and 0. */
 	state = get_typed(root, "State", json_type_object);
 	c->running = json_object_get_boolean(get_typed(state, "Running",
 						       json_type_boolean));
@@ -175,9 +182,23 @@ static int parse_config(json_object *root, const char *file,
 	    !labels)
 		return 0;
 	if (!json_object_is_type(labels, json_type_object))
-		return diags_add(warn, file, 0, "Config.Labels is not an object; ignored") < 0
-			       ? -ENOMEM : 0;
+		return diags_add(warn, file, 0,
+				 "Config.Labels is not an object; ignored");
 	return parse_labels(labels, file, c, warn);
+}
+
+/* Why the text is not one JSON object, or NULL when it is. */
+static const char *json_problem(struct json_tokener *tok, json_object *root)
+{
+	enum json_tokener_error jerr = json_tokener_get_error(tok);
+
+	/* With len -1 json-c reads the final NUL too: a cut file is parse_eof. */
+	if (jerr != json_tokener_success)
+		return json_tokener_error_desc(jerr);
+	/* "null" parses to a NULL object, whose type is json_type_null. */
+	if (!json_object_is_type(root, json_type_object))
+		return json_type_to_name(json_object_get_type(root));
+	return NULL;
 }
 
 int docker_parse(const char *json, const char *file, struct icc_docker_ctr *out,
@@ -185,7 +206,7 @@ int docker_parse(const char *json, const char *file, struct icc_docker_ctr *out,
 {
 	struct json_tokener *tok;
 	json_object *root = NULL;
-	enum json_tokener_error jerr;
+	const char *why;
 	int ret = -ENOMEM;
 
 	memset(out, 0, sizeof(*out));
@@ -193,25 +214,12 @@ int docker_parse(const char *json, const char *file, struct icc_docker_ctr *out,
 		goto out;
 	/* Strict: trailing bytes mean a file that is not what Docker wrote. */
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	root = json_tokener_parse_ex(tok, json, (int)strlen(json));
-	jerr = json_tokener_get_error(tok);
-	if (jerr == json_tokener_continue) {
-		ret = diags_add(warn, file, 0, "not JSON: unexpected end of file; skipped");
-		goto skip;
-	}
-	if (!root) {
-		ret = diags_add(warn, file, 0, "not JSON: %s; skipped",
-				json_tokener_error_desc(jerr));
-		goto skip;
-	}
-	if (!json_object_is_type(root, json_type_object)) {
-		ret = diags_add(warn, file, 0, "not a JSON object; skipped");
-		goto skip;
-	}
-	ret = parse_config(root, file, out, warn);
-	goto out;
-skip:
-	ret = ret < 0 ? -ENOMEM : -EINVAL;
+	root = json_tokener_parse_ex(tok, json, -1);
+	if ((why = json_problem(tok, root)))
+		ret = diags_add(warn, file, 0, "not a JSON object (%s); skipped",
+				why) < 0 ? -ENOMEM : -EINVAL;
+	else
+		ret = parse_config(root, file, out, warn);
 out:
 	if (ret < 0)
 		docker_ctr_free(out);
@@ -223,11 +231,11 @@ out:
 bool docker_has_labels(const struct icc_docker_ctr *c, char *const *want,
 		       size_t n)
 {
-	if (!n)
+	if (!n || !c->nlabels)
 		return false;
 	for (size_t i = 0; i < n; i++)
-		if (!c->nlabels || !bsearch(&want[i], c->labels, c->nlabels,
-					    sizeof(*c->labels), cmp_str))
+		if (!bsearch(&want[i], c->labels, c->nlabels,
+			     sizeof(*c->labels), cmp_str))
 			return false;
 	return true;
 }
@@ -283,16 +291,14 @@ static int docker_scan_one(const char *dir, const char *id,
 		return diags_add(warn, path, 0, "cannot read: %s; skipped",
 				 strerror(-ret));
 	if (strlen(text) != len) {
-		ret = diags_add(warn, path, 0, "not JSON: contains a NUL byte; skipped");
+		ret = diags_add(warn, path, 0, "contains a NUL byte; skipped");
 		goto out;
 	}
 	ret = docker_parse(text, path, &c, warn);
-	if (ret == -EINVAL) {
-		ret = 0;
-		goto out;
-	}
 	if (ret == 0 && (ret = docker_add(d, cap, &c)) < 0)
 		docker_ctr_free(&c);
+	else if (ret == -EINVAL)
+		ret = 0;	/* skipped, and noted in warn */
 out:
 	free(text);
 	return ret;
@@ -327,6 +333,7 @@ int docker_scan(const char *root, struct icc_docker *out, struct icc_diags *warn
 		docker_free(out);
 		return ret;
 	}
-	qsort(out->v, out->n, sizeof(*out->v), cmp_ctr);
+	if (out->n)	/* qsort() wants a base even for no entries */
+		qsort(out->v, out->n, sizeof(*out->v), cmp_ctr);
 	return 0;
 }

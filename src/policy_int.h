@@ -87,8 +87,6 @@ int port_parse(const char *s, struct icc_port *pt, const char **why);
 
 bool prefix_overlap(const struct icc_prefix *a, const struct icc_prefix *b);
 bool port_overlap(const struct icc_port *a, const struct icc_port *b);
-/* The last address of p: its host bits all ones (the broadcast). */
-struct in_addr prefix_last(const struct icc_prefix *p);
 
 /* Formatters (policy_print.c): write into buf and return it. */
 const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN]);

@@ -6,10 +6,24 @@
 #include "icc/ruleset.h"
 
 /*
- * Compiles a checked policy into the ruleset it means: the static chains
- * and rules, with every set filled and canonical. Returns 0 and sets *out,
- * or -ENOMEM.
+ * The addresses a container has right now. A container with a static ip
+ * always has exactly that one; one named by name or labels has what
+ * discovery found on its bridge (none while it is not running).
  */
-int compile_policy(const struct icc_policy *p, struct icc_ruleset **out);
+struct icc_binding {
+	struct in_addr *addrs;		/* sorted, unique */
+	size_t n;
+};
+
+/*
+ * Compiles a checked policy into the ruleset it means: the static chains
+ * and rules, with every set filled and canonical. bind[i] holds the
+ * addresses of policy container i; bind NULL compiles static addresses
+ * only (named containers contribute nothing). A link holds between every
+ * address of one side and every address of the other; a publish goes to
+ * the container's lowest address. Returns 0 and sets *out, or -ENOMEM.
+ */
+int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
+		   struct icc_ruleset **out);
 
 #endif

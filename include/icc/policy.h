@@ -145,6 +145,8 @@ void policy_print(FILE *f, const struct icc_policy *p);
 /* Helpers shared by the stages. */
 bool policy_is_loopback(struct in_addr a);
 bool prefix_contains(const struct icc_prefix *p, struct in_addr a);
+/* The last address of p: its host bits all ones (the broadcast). */
+struct in_addr prefix_last(const struct icc_prefix *p);
 const char *proto_name(uint8_t proto);	/* "tcp", "udp", "icmp", "any" */
 
 #endif

@@ -78,7 +78,7 @@ static struct icc_ruleset *compile_str(const char *text)
 		fail_msg("policy refused (%d):\n%s", ret, msg);
 	}
 	diags_free(&d);
-	assert_int_equal(compile_policy(p, &rs), 0);
+	assert_int_equal(compile_policy(p, NULL, &rs), 0);
 	policy_free(p);
 	return rs;
 }

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * Discovery: which container sits behind each port of a managed bridge,
+ * and which addresses it has. A port is a veth whose master is a managed
+ * bridge; its peer lives in another network namespace, known to us by a
+ * namespace id (IFLA_LINK_NETNSID). We learn who that namespace is by
+ * asking the kernel for the id of each candidate namespace file (ip netns,
+ * Docker's SandboxKey) or, for LXC, by the veth name or MAC its config
+ * declares; the peer's MAC and IPv4 addresses are read with
+ * IFLA_TARGET_NETNSID / IFA_TARGET_NETNSID dumps (Linux 4.20+), so no
+ * setns() is needed.
+ *
+ * Library code: nothing printed; notes go into warn. Memory belongs to
+ * the struct and is released by world_free(). Functions return 0 or a
+ * negative errno (-ENOMEM when out of memory).
+ */
+#ifndef ICC_DISCOVER_H
+#define ICC_DISCOVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "icc/compile.h"
+#include "icc/policy.h"
+
+/* One port of a managed bridge and what is known about its far end. */
+struct icc_member {
+	int ifindex;			/* the bridge-side veth */
+	char ifname[ICC_IFNAMSIZ];
+	unsigned bridge;		/* index into policy->bridges */
+	int nsid;			/* the peer's namespace id, -1: ours */
+	int peer_ifindex;
+	uint8_t mac[6];			/* the peer's MAC */
+	bool has_mac;
+	bool up;			/* the bridge side is up */
+	struct in_addr *addrs;		/* peer IPv4 addresses in the subnet */
+	size_t naddrs;
+	char who[96];			/* "netns web", "docker web 0123abcd..." */
+	unsigned *containers;		/* policy containers this port is */
+	size_t ncontainers;
+};
+
+struct icc_world {
+	struct icc_member *v;
+	size_t n;
+};
+
+/*
+ * Looks at the calling process's network namespace and the identity
+ * sources in p->paths, and fills w with every port of a managed bridge
+ * (identified or not). Returns 0 or -errno.
+ */
+int discover(const struct icc_policy *p, struct icc_world *w,
+	     struct icc_diags *warn);
+void world_free(struct icc_world *w);
+
+/*
+ * The addresses of every policy container (bind[i] for container i), as
+ * compile_policy() takes them. An address is trusted for one owner only:
+ * a discovered address that is another container's static ip, or that two
+ * ports claim at once, is left out (with a note in warn). Release with
+ * bindings_free(b, p->ncontainers).
+ */
+int world_bind(const struct icc_policy *p, const struct icc_world *w,
+	       struct icc_binding **out, struct icc_diags *warn);
+void bindings_free(struct icc_binding *b, size_t n);
+
+/* Canonical printer: one line per port, sorted by interface name. */
+void world_print(FILE *f, const struct icc_policy *p,
+		 const struct icc_world *w);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * One reconcile, shared by `icc-policy diff/apply` and icc-policyd: what
+ * the policy wants given the containers running now (discover, bind,
+ * compile, kernel knobs), what is live, the difference, one transaction.
+ * Library code: nothing printed; problems in diags. Functions return 0 or
+ * a negative errno: -EEXIST when table inet icc is not ours, -ENOPROTOOPT
+ * / -ENOTTY / -EINVAL from kernel_plan(), -ERESTART when the ruleset kept
+ * changing under us.
+ */
+#ifndef ICC_PLAN_H
+#define ICC_PLAN_H
+
+#include "icc/compile.h"
+#include "icc/diff.h"
+#include "icc/discover.h"
+#include "icc/kernel.h"
+#include "icc/nft.h"
+
+#define ICC_PLAN_TRIES	3	/* another process changed the ruleset meanwhile */
+
+struct icc_plan {
+	const struct icc_policy *p;	/* borrowed */
+	struct icc_world world;
+	struct icc_binding *bind;
+	struct icc_ruleset *want, *live;
+	struct icc_knobs knobs;
+	struct icc_diff diff;
+	bool have_diff;
+};
+
+/* Discovers, binds and compiles p; reads the knobs it needs. */
+int plan_want(struct icc_plan *pl, const struct icc_policy *p,
+	      struct icc_diags *warn, struct icc_diags *err);
+/* (Re)reads the live table and computes the difference. */
+int plan_diff(struct icc_plan *pl, struct icc_nft *n);
+/*
+ * Sends the difference (if any) as one transaction, re-reading and
+ * retrying when the generation moved.
+ */
+int plan_commit(struct icc_plan *pl, struct icc_nft *n, struct icc_diags *err);
+/* Sets the kernel knobs; call after plan_commit(), so that route_localnet
+ * is only turned on once the loopback guard is live. */
+int plan_knobs(struct icc_plan *pl, struct icc_diags *err);
+/* Changes the last plan_diff() found, knobs included. */
+size_t plan_count(const struct icc_plan *pl);
+void plan_free(struct icc_plan *pl);
+
+#endif

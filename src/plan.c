@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* One reconcile: see include/icc/plan.h. */
+#include <errno.h>
+#include <string.h>
+
+#include "icc/plan.h"
+
+int plan_want(struct icc_plan *pl, const struct icc_policy *p,
+	      struct icc_diags *warn, struct icc_diags *err)
+{
+	int ret;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->p = p;
+	if ((ret = discover(p, &pl->world, warn)) < 0 ||
+	    (ret = world_bind(p, &pl->world, &pl->bind, warn)) < 0 ||
+	    (ret = compile_policy(p, pl->bind, &pl->want)) < 0)
+		return ret;
+	return kernel_plan(p, &pl->knobs, warn, err);
+}
+
+int plan_diff(struct icc_plan *pl, struct icc_nft *n)
+{
+	int ret;
+
+	if (pl->have_diff)
+		diff_free(&pl->diff);
+	pl->have_diff = false;
+	ruleset_free(pl->live);
+	pl->live = NULL;
+	if ((ret = nft_read(n, &pl->live)) < 0 ||
+	    (ret = diff_compute(pl->want, pl->live, &pl->diff)) < 0)
+		return ret;
+	pl->have_diff = true;
+	return 0;
+}
+
+int plan_commit(struct icc_plan *pl, struct icc_nft *n, struct icc_diags *err)
+{
+	int ret = -ERESTART;
+
+	for (int t = 0; t < ICC_PLAN_TRIES && ret == -ERESTART; t++) {
+		if (t && (ret = plan_diff(pl, n)) < 0)
+			return ret;
+		if (!diff_count(&pl->diff)) {
+			ret = 0;
+			break;
+		}
+		ret = nft_commit(n, &pl->diff, pl->p->file, err);
+	}
+	return ret;
+}
+
+int plan_knobs(struct icc_plan *pl, struct icc_diags *err)
+{
+	return pl->knobs.n ? kernel_apply(&pl->knobs, err) : 0;
+}
+
+size_t plan_count(const struct icc_plan *pl)
+{
+	return (pl->have_diff ? diff_count(&pl->diff) : 0) + pl->knobs.n;
+}
+
+void plan_free(struct icc_plan *pl)
+{
+	if (pl->have_diff)
+		diff_free(&pl->diff);
+	ruleset_free(pl->live);
+	ruleset_free(pl->want);
+	kernel_knobs_free(&pl->knobs);
+	if (pl->p)
+		bindings_free(pl->bind, pl->p->ncontainers);
+	world_free(&pl->world);
+	memset(pl, 0, sizeof(*pl));
+}

@@ -1,0 +1,287 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Raw rtnetlink requests for discovery: see rtnl.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <net/if.h>
+#include <linux/if_link.h>
+#include <linux/if_addr.h>
+#include <linux/net_namespace.h>
+#include <linux/rtnetlink.h>
+
+#include <libmnl/libmnl.h>
+
+#include "rtnl.h"
+
+int rtnl_open(struct mnl_socket **out)
+{
+	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	int one = 1;
+
+	if (!nl)
+		return -errno;
+	/*
+	 * Strict checking: without it the kernel ignores IFA_TARGET_NETNSID
+	 * in address dumps and answers for our own namespace instead.
+	 */
+	if (mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0 ||
+	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+		int ret = -errno;
+
+		mnl_socket_close(nl);
+		return ret;
+	}
+	*out = nl;
+	return 0;
+}
+
+/* Sends nlh and runs cb over every reply until the dump or ACK ends. */
+static int rtnl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		     mnl_cb_t cb, void *data)
+{
+	char buf[32768];	/* a dump's multipart replies fill pages of this size */
+	unsigned portid = mnl_socket_get_portid(nl);
+	static uint32_t next_seq;
+	uint32_t seq;
+	ssize_t len;
+	int ret;
+
+	if (!next_seq)
+		next_seq = (uint32_t)time(NULL);
+	seq = nlh->nlmsg_seq = next_seq++;
+	/* Without a dump's NLMSG_DONE only an ACK says the answer is over. */
+	if (!(nlh->nlmsg_flags & NLM_F_DUMP))
+		nlh->nlmsg_flags |= NLM_F_ACK;
+
+	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0)
+		return -errno;
+	do {
+		len = mnl_socket_recvfrom(nl, buf, sizeof(buf));
+		if (len < 0)
+			return -errno;
+		ret = mnl_cb_run(buf, (size_t)len, seq, portid, cb, data);
+	} while (ret > 0);
+	return ret < 0 ? -errno : 0;
+}
+
+static int link_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+	int type = mnl_attr_get_type(a);
+
+	if (mnl_attr_type_valid(a, IFLA_MAX) > 0)
+		tb[type] = a;
+	return MNL_CB_OK;
+}
+
+static int info_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFLA_INFO_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static void link_kind(const struct nlattr *linkinfo, struct rtnl_link *l)
+{
+	const struct nlattr *tb[IFLA_INFO_MAX + 1] = { NULL };
+	const char *kind;
+
+	if (!linkinfo || mnl_attr_parse_nested(linkinfo, info_attr, tb) < 0 ||
+	    !tb[IFLA_INFO_KIND])
+		return;
+	kind = mnl_attr_get_str(tb[IFLA_INFO_KIND]);
+	l->veth = !strcmp(kind, "veth");
+	l->bridge = !strcmp(kind, "bridge");
+}
+
+static int link_parse(const struct nlmsghdr *nlh, struct rtnl_link *l)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	const struct ifinfomsg *ifi = mnl_nlmsg_get_payload(nlh);
+
+	memset(l, 0, sizeof(*l));
+	l->link_nsid = -1;
+	l->ifindex = ifi->ifi_index;
+	l->up = ifi->ifi_flags & IFF_UP;
+	if (mnl_attr_parse(nlh, sizeof(*ifi), link_attr, tb) < 0)
+		return -EINVAL;
+	if (tb[IFLA_IFNAME])
+		snprintf(l->ifname, sizeof(l->ifname), "%s",
+			 mnl_attr_get_str(tb[IFLA_IFNAME]));
+	if (tb[IFLA_MASTER])
+		l->master = (int)mnl_attr_get_u32(tb[IFLA_MASTER]);
+	if (tb[IFLA_LINK])
+		l->link = (int)mnl_attr_get_u32(tb[IFLA_LINK]);
+	if (tb[IFLA_LINK_NETNSID])
+		l->link_nsid = (int)mnl_attr_get_u32(tb[IFLA_LINK_NETNSID]);
+	if (tb[IFLA_ADDRESS] && mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) == 6) {
+		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+		l->has_mac = true;
+	}
+	link_kind(tb[IFLA_LINKINFO], l);
+	return 0;
+}
+
+static int links_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct rtnl_links *ls = data;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return MNL_CB_OK;
+	if (ls->n == ls->cap) {
+		size_t cap = ls->cap ? ls->cap * 2 : 16;
+		struct rtnl_link *v = realloc(ls->v, cap * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		ls->v = v;
+		ls->cap = cap;
+	}
+	if (link_parse(nlh, &ls->v[ls->n]) == 0)
+		ls->n++;
+	return MNL_CB_OK;
+}
+
+static struct nlmsghdr *link_request(char *buf, uint16_t flags, int nsid,
+				     int ifindex)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct ifinfomsg *ifi;
+
+	nlh->nlmsg_type = RTM_GETLINK;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	ifi = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifi));
+	ifi->ifi_family = AF_UNSPEC;
+	ifi->ifi_index = ifindex;
+	if (nsid >= 0)
+		mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
+	return nlh;
+}
+
+int rtnl_dump_links(struct mnl_socket *nl, int nsid, struct rtnl_links *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return rtnl_talk(nl, link_request(buf, NLM_F_DUMP, nsid, 0), links_cb,
+			 out);
+}
+
+int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
+		  struct rtnl_link *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct rtnl_links ls = { NULL, 0, 0 };
+	int ret = rtnl_talk(nl, link_request(buf, 0, nsid, ifindex), links_cb,
+			    &ls);
+
+	if (ret == 0 && ls.n == 1)
+		*out = ls.v[0];
+	else if (ret == 0)
+		ret = -ENODEV;
+	free(ls.v);
+	return ret;
+}
+
+struct addr_ctx {
+	int ifindex;
+	struct rtnl_addrs *out;
+};
+
+static int addr_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, IFA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int addrs_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
+	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
+	struct addr_ctx *c = data;
+	struct rtnl_addrs *as = c->out;
+
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET ||
+	    (int)ifa->ifa_index != c->ifindex)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb) < 0 ||
+	    !tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != 4)
+		return MNL_CB_OK;
+	if (as->n == as->cap) {
+		size_t cap = as->cap ? as->cap * 2 : 4;
+		struct in_addr *v = realloc(as->v, cap * sizeof(*v));
+
+		if (!v) {
+			errno = ENOMEM;
+			return MNL_CB_ERROR;
+		}
+		as->v = v;
+		as->cap = cap;
+	}
+	memcpy(&as->v[as->n++], mnl_attr_get_payload(tb[IFA_LOCAL]), 4);
+	return MNL_CB_OK;
+}
+
+int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
+		    struct rtnl_addrs *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct addr_ctx c = { ifindex, out };
+	struct ifaddrmsg *ifa;
+
+	nlh->nlmsg_type = RTM_GETADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_index = (uint32_t)ifindex;	/* a filter under strict checking */
+	if (nsid >= 0)
+		mnl_attr_put_u32(nlh, IFA_TARGET_NETNSID, (uint32_t)nsid);
+	return rtnl_talk(nl, nlh, addrs_cb, &c);
+}
+
+static int nsid_attr(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_type_valid(a, NETNSA_MAX) > 0)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+static int nsid_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlattr *tb[NETNSA_MAX + 1] = { NULL };
+	int *nsid = data;
+
+	if (nlh->nlmsg_type != RTM_NEWNSID)
+		return MNL_CB_OK;
+	if (mnl_attr_parse(nlh, sizeof(struct rtgenmsg), nsid_attr, tb) >= 0 &&
+	    tb[NETNSA_NSID])
+		*nsid = (int)mnl_attr_get_u32(tb[NETNSA_NSID]);
+	return MNL_CB_OK;
+}
+
+int rtnl_get_nsid(struct mnl_socket *nl, int fd, int *nsid)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct rtgenmsg *g;
+
+	nlh->nlmsg_type = RTM_GETNSID;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	g = mnl_nlmsg_put_extra_header(nlh, sizeof(*g));
+	g->rtgen_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
+	*nsid = -1;
+	return rtnl_talk(nl, nlh, nsid_cb, nsid);
+}
