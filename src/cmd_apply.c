@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "icc/ctl.h"
 #include "icc/plan.h"
 
 struct cmd_plan {
@@ -138,6 +139,29 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 	return 0;
 }
 
+/*
+ * A daemon guarding this namespace reloads the policy too; otherwise it
+ * would keep enforcing the one it loaded at start.
+ */
+static int tell_daemon(void)
+{
+	char ans[512];
+	int ret = ctl_request("reload\n", ans, sizeof(ans), 10000);
+
+	if (ret == -ECONNREFUSED || ret == -ENOENT)
+		return 0;
+	if (ret < 0) {
+		print_errno("icc-policyd did not answer", ret);
+		return 1;
+	}
+	if (strncmp(ans, "ok\n", 3)) {
+		fprintf(stderr, "icc-policy: icc-policyd: %s", ans + strcspn(ans, "\n") + 1);
+		return 1;
+	}
+	printf("icc-policyd reloaded the policy\n");
+	return 0;
+}
+
 int cmd_apply(const struct cli *c, int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -163,5 +187,5 @@ int cmd_apply(const struct cli *c, int argc, char **argv)
 	else if (!ret)
 		ret = commit(c, &cp);
 	cmd_plan_free(&cp);
-	return ret;
+	return ret ? ret : tell_daemon();
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "icc/ctl.h"
 #include "icc/diff.h"
 #include "icc/kernel.h"
 #include "icc/nft.h"
@@ -67,6 +68,7 @@ out:
 int cmd_flush(const struct cli *c, int argc, char **argv)
 {
 	struct icc_nft *n = NULL;
+	char buf[64];
 	int ret;
 
 	(void)c;
@@ -74,6 +76,11 @@ int cmd_flush(const struct cli *c, int argc, char **argv)
 	if (argc > 1) {
 		fprintf(stderr, "icc-policy: flush takes no arguments\n");
 		return 2;
+	}
+	if (ctl_request("ping\n", buf, sizeof(buf), 2000) == 0) {
+		fprintf(stderr, "icc-policy: icc-policyd guards this namespace "
+			"and would restore the rules; stop it first\n");
+		return 1;
 	}
 	if ((ret = nft_open(&n)) == 0) {
 		ret = -ERESTART;

@@ -454,3 +454,76 @@ nft_rules() {
 	shift
 	nsx "$n" nft -a list table "$@" | grep -v '{' | grep -c '# handle [0-9]*$'
 }
+
+# ---------------------------------------------------------------- icc-policyd
+
+ICC_POLICYD=${ICC_POLICYD:-$(dirname "$ICC_POLICY")/icc-policyd}
+DAEMON_PID=
+DAEMON_LOG=
+
+# daemon_start NS CONF [ARGS...]: icc-policyd -f in NS, logging to
+# $DAEMON_LOG; waits (bounded) until it says it started.
+daemon_start() {
+	local n=$1 conf=$2 i
+	shift 2
+	DAEMON_LOG=$E2E_TMP/daemon.log
+	setsid ip netns exec "$(ns "$n")" "$ICC_POLICYD" -f -v -c "$conf" "$@" \
+		</dev/null >>"$DAEMON_LOG" 2>&1 &
+	DAEMON_PID=$!
+	E2E_PIDS+=("$DAEMON_PID")
+	for i in $(seq 100); do
+		grep -q "started: policy" "$DAEMON_LOG" 2>/dev/null && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+# daemon_signal SIG: to the daemon itself (ip netns exec execs it, so
+# DAEMON_PID is the daemon).
+daemon_signal() { kill "-$1" "$DAEMON_PID"; }
+
+# daemon_log_since N: the log from line N on.
+daemon_log_lines() { wc -l <"$DAEMON_LOG"; }
+daemon_log_since() { tail -n +"$(( $1 + 1 ))" "$DAEMON_LOG"; }
+
+# wait_until SECONDS CMD...: polls CMD every 20 ms; 0 when it succeeded in
+# time. WAITED holds the milliseconds it took.
+WAITED=0
+wait_until() {
+	local limit=$1 t0 now
+	shift
+	t0=$(date +%s%N)
+	while :; do
+		if "$@" >/dev/null 2>&1; then
+			now=$(date +%s%N)
+			WAITED=$(( (now - t0) / 1000000 ))
+			return 0
+		fi
+		now=$(date +%s%N)
+		[ $(( (now - t0) / 1000000 )) -ge $(( limit * 1000 )) ] && break
+		sleep 0.02
+	done
+	WAITED=$(( limit * 1000 ))
+	return 1
+}
+
+# within DESC SECONDS CMD...: one TAP line, passes when CMD succeeds in
+# time (polled, in this shell so that WAITED survives).
+within() {
+	local d=$1 limit=$2
+	shift 2
+	if wait_until "$limit" "$@"; then pass "$d"
+	else fail "$d" "not true after ${limit}s: $*"; fi
+}
+
+# rmcontainer NAME HOSTNS: as Docker stops one: the port goes, then the
+# namespace (whose own teardown is asynchronous and may take a while).
+rmcontainer() {
+	ip -n "$(ns "$2")" link del "v$1" 2>/dev/null
+	ip netns del "$(ns "$1")"
+}
+
+# has_elem NS SET ELEMENT: the live set holds ELEMENT (nft's spelling).
+has_elem() { nsx "$1" nft list set inet icc "$2" | grep -qF -- "$3"; }
+no_elem() { ! has_elem "$@"; }

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/*
+ * How `icc-policy` reaches a running icc-policyd: an abstract unix socket,
+ * "@icc-policyd". Abstract names belong to a network namespace, so each
+ * namespace has its own daemon and the CLI finds the one that guards the
+ * namespace it runs in. Only root may talk to it (SO_PEERCRED checked).
+ * One request per connection: "reload\n"; the answer is "ok\n" or
+ * "error\n" followed by the daemon's reasons, one per line.
+ */
+#ifndef ICC_CTL_H
+#define ICC_CTL_H
+
+#include <stddef.h>
+
+#define ICC_CTL_NAME	"icc-policyd"
+
+/* The daemon's listening socket. Returns an fd or -errno. */
+int ctl_listen(void);
+/*
+ * Client: sends req and reads the answer into buf (NUL-terminated).
+ * Returns 0, -ECONNREFUSED / -ENOENT when no daemon listens here, or
+ * -errno. Waits at most timeout_ms for the answer.
+ */
+int ctl_request(const char *req, char *buf, size_t len, int timeout_ms);
+
+#endif

@@ -1,0 +1,406 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * icc-policyd's event loop: epoll over link events, nf_tables events,
+ * signals and the control socket. Every event only marks the state dirty;
+ * once the queues are drained, one reconcile (the same plan as
+ * `icc-policy apply`) makes the kernel match, and its transaction carries
+ * only the set elements that changed.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "daemon.h"
+#include "log.h"
+#include "icc/ctl.h"
+#include "icc/plan.h"
+
+#define RETRY_MS	200	/* after a failed reconcile */
+
+struct daemon {
+	const struct daemon_opts *o;
+	struct icc_policy *p;
+	struct icc_nft *nft;
+	struct link_watch *links;
+	struct nft_watch *tables;
+	int epfd, sigfd, ctlfd;
+	bool dirty, stop;
+	struct nft_change tamper;	/* a foreign change to report, pid 0: none */
+	char **seen;			/* world_print lines of the last reconcile */
+	size_t nseen;
+	struct timespec since;		/* first event of the pending reconcile */
+};
+
+static double ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - t->tv_sec) * 1e3 +
+	       (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+static void mark_dirty(struct daemon *d)
+{
+	if (!d->dirty)
+		clock_gettime(CLOCK_MONOTONIC, &d->since);
+	d->dirty = true;
+}
+
+static int load(const char *config, struct icc_policy **out)
+{
+	struct icc_diags diags = { 0 };
+	int ret = policy_load(config, out, &diags);
+
+	diags_sort(&diags);
+	log_diags(LOG_ERR, &diags);
+	diags_free(&diags);
+	return ret;
+}
+
+static void seen_free(struct daemon *d)
+{
+	for (size_t i = 0; i < d->nseen; i++)
+		free(d->seen[i]);
+	free(d->seen);
+	d->seen = NULL;
+	d->nseen = 0;
+}
+
+static bool line_in(char *const *v, size_t n, const char *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], s))
+			return true;
+	return false;
+}
+
+/* The ports as text, one line each, for logging what came and went. */
+static size_t world_lines(const struct icc_plan *pl, char ***out)
+{
+	char *buf = NULL, *save = NULL, **v = NULL;
+	size_t len = 0, n = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	if (!f)
+		return 0;
+	world_print(f, pl->p, &pl->world);
+	fclose(f);
+	for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
+		char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+		if (!nv || !(nv[n] = strdup(t))) {
+			free(nv ? nv : v);
+			v = NULL;
+			n = 0;
+			break;
+		}
+		v = nv;
+		n++;
+	}
+	free(buf);
+	*out = v;
+	return n;
+}
+
+static void log_ports(struct daemon *d, const struct icc_plan *pl)
+{
+	char **now = NULL;
+	size_t n = world_lines(pl, &now);
+
+	for (size_t i = 0; i < d->nseen; i++)
+		if (!line_in(now, n, d->seen[i]))
+			log_info("- %s", d->seen[i]);
+	for (size_t i = 0; i < n; i++)
+		if (!line_in(d->seen, d->nseen, now[i]))
+			log_info("+ %s", now[i]);
+	seen_free(d);
+	d->seen = now;
+	d->nseen = n;
+}
+
+static void log_result(struct daemon *d, const struct icc_plan *pl)
+{
+	size_t n = diff_count(&pl->diff);
+
+	if (d->tamper.pid && n)
+		log_warn("table inet %s was changed by pid %d (%s); restored it (%zu change%s)",
+			 ICC_TABLE, d->tamper.pid, d->tamper.comm, n, n == 1 ? "" : "s");
+	else if (n)
+		log_info("applied %zu change%s in %.2f ms", n, n == 1 ? "" : "s",
+			 ms_since(&d->since));
+	if (pl->knobs.n) {
+		char *buf = NULL, *save = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		if (!f)
+			return;
+		kernel_knobs_print(f, &pl->knobs, "set ");
+		fclose(f);
+		for (char *t = strtok_r(buf, "\n", &save); t;
+		     t = strtok_r(NULL, "\n", &save))
+			log_info("%s", t);
+		free(buf);
+	}
+}
+
+/* Makes the kernel match the policy and the containers running now. */
+static int reconcile(struct daemon *d)
+{
+	struct icc_diags warn = { 0 }, err = { 0 };
+	struct icc_plan pl;
+	int ret = plan_want(&pl, d->p, &warn, &err);
+
+	if (ret == 0)
+		ret = plan_diff(&pl, d->nft);
+	if (ret == 0)
+		ret = plan_commit(&pl, d->nft, &err);
+	if (ret == 0)
+		ret = plan_knobs(&pl, &err);
+	log_diags(LOG_DEBUG, &warn);
+	log_diags(LOG_ERR, &err);
+	if (ret == 0) {
+		log_ports(d, &pl);
+		log_result(d, &pl);
+		d->dirty = false;
+		d->tamper.pid = 0;
+	} else if (ret == -EEXIST) {
+		log_err("table inet %s exists but was not made by icc-policy; not touching it",
+			ICC_TABLE);
+	} else {
+		log_err("reconcile failed: %s; retrying", strerror(-ret));
+	}
+	plan_free(&pl);
+	diags_free(&warn);
+	diags_free(&err);
+	return ret;
+}
+
+/* SIGHUP or a control request: a bad policy leaves the old one in force. */
+static int reload(struct daemon *d)
+{
+	struct icc_policy *np = NULL;
+
+	sd_notify(0, "RELOADING=1");
+	if (load(d->o->config, &np) < 0) {
+		log_err("reload refused: %s has problems; the policy in force stays",
+			d->o->config);
+		sd_notify(0, "READY=1");
+		return -EINVAL;
+	}
+	policy_free(d->p);
+	d->p = np;
+	log_info("reloaded %s", d->o->config);
+	mark_dirty(d);
+	sd_notify(0, "READY=1");
+	return 0;
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo si;
+
+	while (read(d->sigfd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP)
+			reload(d);
+		else
+			d->stop = true;
+	}
+}
+
+/* Only root may steer the daemon (the socket is reachable by anyone). */
+static bool peer_is_root(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	return getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
+	       cr.uid == 0;
+}
+
+static void on_ctl(struct daemon *d)
+{
+	char req[64];
+	const char *ans;
+	ssize_t n;
+	int fd;
+
+	while ((fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
+		struct timeval tv = { 1, 0 };
+
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		n = recv(fd, req, sizeof(req) - 1, 0);
+		req[n > 0 ? n : 0] = '\0';
+		if (!peer_is_root(fd))
+			ans = "error\npermission denied\n";
+		else if (!strcmp(req, "reload\n"))
+			ans = reload(d) == 0 && reconcile(d) == 0 ? "ok\n" :
+			      "error\nreload refused; see the daemon's log\n";
+		else if (!strcmp(req, "ping\n"))
+			ans = "ok\n";
+		else
+			ans = "error\nunknown request\n";
+		send(fd, ans, strlen(ans), MSG_NOSIGNAL);
+		close(fd);
+	}
+}
+
+static void on_links(struct daemon *d)
+{
+	int ret = link_watch_read(d->links);
+
+	if (ret == -ENOBUFS)
+		log_warn("link events were lost (receive buffer full); full resync");
+	else if (ret < 0)
+		log_err("link events: %s", strerror(-ret));
+	if (ret != 0)
+		mark_dirty(d);
+}
+
+static void on_tables(struct daemon *d)
+{
+	struct nft_change c;
+	int ret = nft_watch_read(d->tables, getpid(), &c);
+
+	if (ret == -ENOBUFS) {
+		mark_dirty(d);	/* cannot tell who: check */
+		return;
+	}
+	if (ret <= 0)
+		return;
+	log_debug("ruleset generation %u committed by pid %d (%s)", c.genid,
+		  c.pid, c.comm);
+	/*
+	 * `icc-policy apply` changed the rules: it is the admin applying an
+	 * edited policy, which the daemon must adopt rather than undo.
+	 */
+	if (!strcmp(c.comm, "icc-policy"))
+		reload(d);
+	else
+		d->tamper = c;
+	mark_dirty(d);
+}
+
+static int watch(struct daemon *d, int fd)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
+
+	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
+}
+
+static int open_all(struct daemon *d)
+{
+	sigset_t mask;
+	int ret;
+
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+	d->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (d->sigfd < 0 || d->epfd < 0)
+		return -errno;
+	/* Watch first, then reconcile: nothing happens unseen in between. */
+	if ((ret = link_watch_open(&d->links, d->o->rcvbuf)) < 0 ||
+	    (ret = nft_watch_open(&d->tables)) < 0 ||
+	    (ret = nft_open(&d->nft)) < 0)
+		return ret;
+	d->ctlfd = ctl_listen();
+	if (d->ctlfd < 0)
+		return d->ctlfd == -EADDRINUSE ? -EALREADY : d->ctlfd;
+	if ((ret = watch(d, d->sigfd)) < 0 || (ret = watch(d, d->ctlfd)) < 0 ||
+	    (ret = watch(d, link_watch_fd(d->links))) < 0 ||
+	    (ret = watch(d, nft_watch_fd(d->tables))) < 0)
+		return ret;
+	return 0;
+}
+
+static void close_all(struct daemon *d)
+{
+	link_watch_close(d->links);
+	nft_watch_close(d->tables);
+	nft_close(d->nft);
+	if (d->ctlfd >= 0)
+		close(d->ctlfd);
+	if (d->sigfd >= 0)
+		close(d->sigfd);
+	if (d->epfd >= 0)
+		close(d->epfd);
+	policy_free(d->p);
+	seen_free(d);
+}
+
+static void dispatch(struct daemon *d, int fd)
+{
+	if (fd == d->sigfd)
+		on_signal(d);
+	else if (fd == d->ctlfd)
+		on_ctl(d);
+	else if (fd == link_watch_fd(d->links))
+		on_links(d);
+	else
+		on_tables(d);
+}
+
+static void loop(struct daemon *d)
+{
+	struct epoll_event ev[8];
+
+	while (!d->stop) {
+		int n = epoll_wait(d->epfd, ev, 8, d->dirty ? RETRY_MS : -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_err("epoll: %s", strerror(errno));
+			break;
+		}
+		for (int i = 0; i < n; i++)
+			dispatch(d, ev[i].data.fd);
+		/* Only once every queue is empty: one reconcile per burst. */
+		if (d->dirty && !d->stop)
+			reconcile(d);
+	}
+}
+
+int daemon_run(const struct daemon_opts *o)
+{
+	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1 };
+	int ret;
+
+	log_open("icc-policyd", o->foreground, o->verbose);
+	if (load(o->config, &d.p) < 0) {
+		log_err("%s has problems; not starting", o->config);
+		return 1;
+	}
+	ret = open_all(&d);
+	if (ret == -EALREADY)
+		log_err("another icc-policyd already guards this network namespace");
+	else if (ret < 0)
+		log_err("cannot start: %s", strerror(-ret));
+	mark_dirty(&d);
+	if (ret < 0 || reconcile(&d) == -EEXIST) {
+		close_all(&d);
+		return 1;
+	}
+	log_info("started: policy %s, %zu bridge%s, %zu container%s", o->config,
+		 d.p->nbridges, d.p->nbridges == 1 ? "" : "s", d.p->ncontainers,
+		 d.p->ncontainers == 1 ? "" : "s");
+	sd_notify(0, "READY=1");
+	loop(&d);
+	sd_notify(0, "STOPPING=1");
+	log_info("stopping; the rules stay in force");
+	close_all(&d);
+	return 0;
+}

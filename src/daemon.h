@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* icc-policyd internals: the event loop and its two kernel watchers. */
+#ifndef ICC_DAEMON_H
+#define ICC_DAEMON_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct daemon_opts {
+	const char *config;
+	bool foreground;
+	int verbose;
+	int rcvbuf;		/* link events receive buffer, bytes (0: default) */
+};
+
+/* Runs until SIGTERM/SIGINT; returns the process exit code. */
+int daemon_run(const struct daemon_opts *o);
+
+/*
+ * Link and address events (libnl-3): ports joining or leaving bridges in
+ * our namespace, and addresses and links changing in every peer namespace
+ * (NETLINK_LISTEN_ALL_NSID), which is where containers get their addresses.
+ */
+struct link_watch;
+int link_watch_open(struct link_watch **out, int rcvbuf);
+int link_watch_fd(const struct link_watch *w);
+/* Drains what is queued: the number of events read, or -ENOBUFS when the
+ * kernel dropped some (the caller must resync), or another -errno. */
+int link_watch_read(struct link_watch *w);
+void link_watch_close(struct link_watch *w);
+
+/* nf_tables change events (NFNLGRP_NFTABLES). */
+struct nft_change {
+	uint32_t genid;
+	int pid;		/* who committed; 0 if the kernel did not say */
+	char comm[32];
+};
+
+struct nft_watch;
+int nft_watch_open(struct nft_watch **out);
+int nft_watch_fd(const struct nft_watch *w);
+/*
+ * Drains what is queued. Returns 1 and fills *c (the last one) when a
+ * process other than self committed a change, 0 when only self did or
+ * nothing came, -ENOBUFS when events were lost, or -errno.
+ */
+int nft_watch_read(struct nft_watch *w, pid_t self, struct nft_change *c);
+void nft_watch_close(struct nft_watch *w);
+
+#endif
