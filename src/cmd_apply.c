@@ -45,7 +45,7 @@ static int report_diff_error(int ret)
 /* Everything up to the first read of the kernel; 0, or an exit code. */
 static int plan_make(const struct cli *c, struct cmd_plan *cp)
 {
-	struct icc_diags warn = { 0 }, err = { 0 };
+	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
 	int ret;
 
 	cp->p = cli_load_policy(c);
@@ -55,10 +55,12 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 		print_errno("cannot open netlink", ret);
 		return 2;
 	}
-	ret = plan_want(&cp->plan, cp->p, &warn, &err);
+	ret = plan_want(&cp->plan, cp->p, &notes, &warn, &err);
 	if (c->verbose)
-		diags_print(stderr, &warn);
+		diags_print(stderr, &notes);
+	diags_print(stderr, &warn);
 	diags_print(stderr, &err);
+	diags_free(&notes);
 	diags_free(&warn);
 	diags_free(&err);
 	if (c->verbose > 1)

@@ -24,7 +24,8 @@
 #include "icc/ctl.h"
 #include "icc/plan.h"
 
-#define RETRY_MS	200	/* after a failed reconcile */
+#define RETRY_MS	200	/* after a failed reconcile, doubling ... */
+#define RETRY_MAX_MS	5000	/* ... up to this, so a lasting fault is not a log flood */
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -38,6 +39,7 @@ struct daemon {
 	char **seen;			/* world_print lines of the last reconcile */
 	size_t nseen;
 	struct timespec since;		/* first event of the pending reconcile */
+	int retry_ms;			/* wait before the next try after a failure */
 };
 
 static double ms_since(const struct timespec *t)
@@ -157,9 +159,9 @@ static void log_result(struct daemon *d, const struct icc_plan *pl)
 /* Makes the kernel match the policy and the containers running now. */
 static int reconcile(struct daemon *d)
 {
-	struct icc_diags warn = { 0 }, err = { 0 };
+	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
 	struct icc_plan pl;
-	int ret = plan_want(&pl, d->p, &warn, &err);
+	int ret = plan_want(&pl, d->p, &notes, &warn, &err);
 
 	if (ret == 0)
 		ret = plan_diff(&pl, d->nft);
@@ -167,20 +169,24 @@ static int reconcile(struct daemon *d)
 		ret = plan_commit(&pl, d->nft, &err);
 	if (ret == 0)
 		ret = plan_knobs(&pl, &err);
-	log_diags(LOG_DEBUG, &warn);
+	log_diags(LOG_DEBUG, &notes);
+	log_diags(LOG_WARNING, &warn);
 	log_diags(LOG_ERR, &err);
 	if (ret == 0) {
 		log_ports(d, &pl);
 		log_result(d, &pl);
 		d->dirty = false;
 		d->tamper.pid = 0;
+		d->retry_ms = RETRY_MS;
 	} else if (ret == -EEXIST) {
 		log_err("table inet %s exists but was not made by icc-policy; not touching it",
 			ICC_TABLE);
 	} else {
-		log_err("reconcile failed: %s; retrying", strerror(-ret));
+		log_err("reconcile failed: %s; retrying in %d ms", strerror(-ret),
+			d->retry_ms);
 	}
 	plan_free(&pl);
+	diags_free(&notes);
 	diags_free(&warn);
 	diags_free(&err);
 	return ret;
@@ -360,7 +366,7 @@ static void loop(struct daemon *d)
 	struct epoll_event ev[8];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, ev, 8, d->dirty ? RETRY_MS : -1);
+		int n = epoll_wait(d->epfd, ev, 8, d->dirty ? d->retry_ms : -1);
 
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll: %s", strerror(errno));
@@ -369,14 +375,16 @@ static void loop(struct daemon *d)
 		for (int i = 0; i < n; i++)
 			dispatch(d, ev[i].data.fd);
 		/* Only once every queue is empty: one reconcile per burst. */
-		if (d->dirty && !d->stop)
-			reconcile(d);
+		if (d->dirty && !d->stop && reconcile(d) < 0 && n == 0)
+			d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ?
+				      RETRY_MAX_MS : d->retry_ms * 2;
 	}
 }
 
 int daemon_run(const struct daemon_opts *o)
 {
-	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1 };
+	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1,
+			    .retry_ms = RETRY_MS };
 	int ret;
 
 	log_open("icc-policyd", o->foreground, o->verbose);

@@ -12,46 +12,10 @@
 #include <string.h>
 #include <json-c/json.h>
 
+#include "icc/fileio.h"
 #include "icc/sources.h"
 
 #define DOCKER_CONFIG	"config.v2.json"
-
-int source_read_file(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	size_t cap = 0, n = 0, r;
-	char *buf = NULL, *nbuf;
-	int ret;
-
-	if (!f)
-		return -errno;
-	for (;;) {
-		if (cap - n < 4096) {
-			cap = cap ? cap * 2 : 16384;
-			ret = -ENOMEM;
-			if (!(nbuf = realloc(buf, cap)))
-				goto out;
-			buf = nbuf;
-		}
-		if (!(r = fread(buf + n, 1, cap - n - 1, f)))
-			break;
-		n += r;
-		ret = -EFBIG;
-		if (n > SOURCE_FILE_MAX)
-			goto out;
-	}
-	ret = ferror(f) ? -(errno ? errno : EIO) : 0;
-	if (ret < 0)
-		goto out;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return ret;
-}
 
 void docker_ctr_free(struct icc_docker_ctr *c)
 {
@@ -266,73 +230,56 @@ static int docker_add(struct icc_docker *d, size_t *cap,
 	return 0;
 }
 
+struct scan {
+	struct icc_docker *d;
+	size_t cap;
+	struct icc_diags *warn;
+};
+
 /*
  * One container folder. Returns 0 (added, skipped, or not a folder) or
  * -ENOMEM.
  */
-static int docker_scan_one(const char *dir, const char *id,
-			   struct icc_docker *d, size_t *cap,
-			   struct icc_diags *warn)
+static int docker_scan_one(const char *dir, const char *id, void *arg)
 {
+	struct scan *sc = arg;
 	struct icc_docker_ctr c = { 0 };
 	char path[PATH_MAX], *text = NULL;
-	size_t len;
 	int ret;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s/" DOCKER_CONFIG, dir, id) >=
 	    sizeof(path))
-		return diags_add(warn, dir, 0, "%s: path too long; skipped", id);
-	ret = source_read_file(path, &text, &len);
-	if (ret == -ENOTDIR)	/* a file beside the folders */
-		return 0;
-	if (ret == -ENOMEM)
+		return diags_add(sc->warn, dir, 0, "%s: path too long; skipped", id);
+	ret = file_read_state(path, SOURCE_FILE_MAX, false, &text, sc->warn);
+	if (ret <= 0)
 		return ret;
-	if (ret < 0)
-		return diags_add(warn, path, 0, "cannot read: %s; skipped",
-				 strerror(-ret));
-	if (strlen(text) != len) {
-		ret = diags_add(warn, path, 0, "contains a NUL byte; skipped");
-		goto out;
-	}
-	ret = docker_parse(text, path, &c, warn);
-	if (ret == 0 && (ret = docker_add(d, cap, &c)) < 0)
+	ret = docker_parse(text, path, &c, sc->warn);
+	if (ret == 0 && (ret = docker_add(sc->d, &sc->cap, &c)) < 0)
 		docker_ctr_free(&c);
 	else if (ret == -EINVAL)
 		ret = 0;	/* skipped, and noted in warn */
-out:
 	free(text);
 	return ret;
 }
 
 int docker_scan(const char *root, struct icc_docker *out, struct icc_diags *warn)
 {
+	struct scan sc = { out, 0, warn };
 	char dir[PATH_MAX];
-	struct dirent *e;
-	size_t cap = 0;
-	DIR *dp;
-	int ret = 0;
+	int ret;
 
 	memset(out, 0, sizeof(*out));
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/containers", root) >= sizeof(dir))
 		return diags_add(warn, root, 0, "path too long; skipped");
-	if (!(dp = opendir(dir))) {
-		/* No Docker on this host: nothing to find, nothing to say. */
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return diags_add(warn, dir, 0, "cannot read: %s; skipped",
-				 strerror(errno));
-	}
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if ((ret = docker_scan_one(dir, e->d_name, out, &cap, warn)) < 0)
-			break;
-	}
-	closedir(dp);
-	if (ret < 0) {
+	/* No Docker on this host: nothing to find, nothing to say. */
+	ret = dir_each(dir, docker_scan_one, &sc);
+	if (ret == -ENOMEM) {
 		docker_free(out);
 		return ret;
 	}
+	if (ret < 0)
+		return diags_add(warn, dir, 0, "cannot read: %s; skipped",
+				 strerror(-ret));
 	if (out->n)	/* qsort() wants a base even for no entries */
 		qsort(out->v, out->n, sizeof(*out->v), cmp_ctr);
 	return 0;

@@ -18,7 +18,7 @@ static void usage(FILE *f)
 		"usage: icc-policyd [-c FILE] [-f] [-v] [--rcvbuf BYTES]\n"
 		"  -c, --config FILE  the policy (default %s)\n"
 		"  -f, --foreground   stay in the foreground, log to stderr\n"
-		"  -v, --verbose      log every port and ruleset generation\n"
+		"  -v, --verbose      also log discovery notes and other processes' commits\n"
 		"      --rcvbuf BYTES link-event receive buffer (tests force lost events with it)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      the version\n"

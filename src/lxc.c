@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "icc/fileio.h"
 #include "icc/sources.h"
 
 #define LXC_NET		"lxc.net."
@@ -326,66 +327,49 @@ static int lxc_add(struct icc_lxc *l, size_t *cap, const struct icc_lxc_ctr *c)
 	return 0;
 }
 
+struct scan {
+	struct icc_lxc *l;
+	size_t cap;
+	struct icc_diags *warn;
+};
+
 /* One entry of lxcpath. Returns 0 (added or skipped) or -ENOMEM. */
-static int lxc_scan_one(const char *lxcpath, const char *name,
-			struct icc_lxc *l, size_t *cap, struct icc_diags *warn)
+static int lxc_scan_one(const char *lxcpath, const char *name, void *arg)
 {
+	struct scan *sc = arg;
 	struct icc_lxc_ctr c = { 0 };
 	char path[PATH_MAX], *text = NULL;
-	size_t len;
 	int ret;
 
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s/config", lxcpath,
 			     name) >= sizeof(path))
-		return diags_add(warn, lxcpath, 0, "%s: path too long; skipped",
+		return diags_add(sc->warn, lxcpath, 0, "%s: path too long; skipped",
 				 name);
-	ret = source_read_file(path, &text, &len);
 	/* Not a container: a file, or a folder LXC would not list either. */
-	if (ret == -ENOENT || ret == -ENOTDIR)
-		return 0;
-	if (ret == -ENOMEM)
+	ret = file_read_state(path, SOURCE_FILE_MAX, true, &text, sc->warn);
+	if (ret <= 0)
 		return ret;
-	if (ret < 0)
-		return diags_add(warn, path, 0, "cannot read: %s; skipped",
-				 strerror(-ret));
-	if (strlen(text) != len) {
-		ret = diags_add(warn, path, 0, "contains a NUL byte; skipped");
-		goto out;
-	}
-	if ((ret = lxc_parse(text, name, path, &c, warn)) < 0)
-		goto out;
-	if ((ret = lxc_add(l, cap, &c)) < 0)
+	if ((ret = lxc_parse(text, name, path, &c, sc->warn)) == 0 &&
+	    (ret = lxc_add(sc->l, &sc->cap, &c)) < 0)
 		lxc_ctr_free(&c);
-out:
 	free(text);
 	return ret;
 }
 
 int lxc_scan(const char *lxcpath, struct icc_lxc *out, struct icc_diags *warn)
 {
-	struct dirent *e;
-	size_t cap = 0;
-	DIR *dp;
-	int ret = 0;
+	struct scan sc = { out, 0, warn };
+	int ret;
 
 	memset(out, 0, sizeof(*out));
-	if (!(dp = opendir(lxcpath))) {
-		if (errno == ENOENT || errno == ENOTDIR)
-			return 0;
-		return diags_add(warn, lxcpath, 0, "cannot read: %s; skipped",
-				 strerror(errno));
-	}
-	while ((e = readdir(dp))) {
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if ((ret = lxc_scan_one(lxcpath, e->d_name, out, &cap, warn)) < 0)
-			break;
-	}
-	closedir(dp);
-	if (ret < 0) {
+	ret = dir_each(lxcpath, lxc_scan_one, &sc);
+	if (ret == -ENOMEM) {
 		lxc_free(out);
 		return ret;
 	}
+	if (ret < 0)
+		return diags_add(warn, lxcpath, 0, "cannot read: %s; skipped",
+				 strerror(-ret));
 	if (out->n)	/* qsort() wants a base even for no entries */
 		qsort(out->v, out->n, sizeof(*out->v), cmp_ctr);
 	return 0;

@@ -6,14 +6,15 @@
 #include "icc/plan.h"
 
 int plan_want(struct icc_plan *pl, const struct icc_policy *p,
-	      struct icc_diags *warn, struct icc_diags *err)
+	      struct icc_diags *notes, struct icc_diags *warn,
+	      struct icc_diags *err)
 {
 	int ret;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->p = p;
-	if ((ret = discover(p, &pl->world, warn)) < 0 ||
-	    (ret = world_bind(p, &pl->world, &pl->bind, warn)) < 0 ||
+	if ((ret = discover(p, &pl->world, notes)) < 0 ||
+	    (ret = world_bind(p, &pl->world, &pl->bind, notes)) < 0 ||
 	    (ret = compile_policy(p, pl->bind, &pl->want)) < 0)
 		return ret;
 	return kernel_plan(p, &pl->knobs, warn, err);

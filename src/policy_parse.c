@@ -17,6 +17,7 @@
 
 #include <libconfig.h>
 
+#include "icc/fileio.h"
 #include "policy_int.h"
 
 #define LABEL_LEN	160
@@ -1340,43 +1341,6 @@ out:
 	return ret;
 }
 
-/* Reads all of path into a NUL-terminated buffer; -errno on failure. */
-static int read_file(const char *path, char **text, size_t *len)
-{
-	FILE *f = fopen(path, "re");
-	size_t cap = 0, n = 0, r;
-	char *buf = NULL, *nbuf;
-	int ret;
-
-	if (!f)
-		return -errno;
-	do {
-		if (cap - n < 4096) {
-			ret = -EFBIG;
-			if (cap > MAX_FILE_SIZE)
-				goto out;
-			cap = cap ? cap * 2 : 8192;
-			ret = -ENOMEM;
-			if (!(nbuf = realloc(buf, cap)))
-				goto out;
-			buf = nbuf;
-		}
-		r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-	} while (r);
-	ret = ferror(f) ? -(errno ? errno : EIO) : 0;
-	if (ret < 0)
-		goto out;
-	buf[n] = '\0';
-	*text = buf;
-	*len = n;
-	buf = NULL;
-out:
-	free(buf);
-	fclose(f);
-	return ret;
-}
-
 int policy_load(const char *path, struct icc_policy **out,
 		struct icc_diags *d)
 {
@@ -1385,7 +1349,7 @@ int policy_load(const char *path, struct icc_policy **out,
 	int ret;
 
 	*out = NULL;
-	ret = read_file(path, &text, &len);
+	ret = file_read(path, MAX_FILE_SIZE, &text, &len);
 	if (ret < 0) {
 		if (diags_add(d, path, 0, "cannot read: %s", strerror(-ret)) < 0)
 			ret = -ENOMEM;

@@ -29,9 +29,14 @@ struct icc_plan {
 	bool have_diff;
 };
 
-/* Discovers, binds and compiles p; reads the knobs it needs. */
+/*
+ * Discovers, binds and compiles p; reads the knobs it needs. notes gets
+ * what discovery saw on the way (unreadable state files, addresses not
+ * trusted), warn what the admin should fix (a bridge that does not exist).
+ */
 int plan_want(struct icc_plan *pl, const struct icc_policy *p,
-	      struct icc_diags *warn, struct icc_diags *err);
+	      struct icc_diags *notes, struct icc_diags *warn,
+	      struct icc_diags *err);
 /* (Re)reads the live table and computes the difference. */
 int plan_diff(struct icc_plan *pl, struct icc_nft *n);
 /*

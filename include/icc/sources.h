@@ -89,12 +89,6 @@ void lxc_free(struct icc_lxc *l);
 /* Frees what c holds, not c itself. */
 void lxc_ctr_free(struct icc_lxc_ctr *c);
 
-/*
- * Shared by the scanners (defined in docker.c): all of path into a
- * NUL-terminated buffer the caller frees, its length in *len. Returns 0,
- * -EFBIG past SOURCE_FILE_MAX, or another -errno.
- */
 #define SOURCE_FILE_MAX	(4 << 20)	/* Docker's files are KBs; bounds a corrupt one */
-int source_read_file(const char *path, char **text, size_t *len);
 
 #endif

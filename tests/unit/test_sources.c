@@ -28,6 +28,7 @@
 
 #include <cmocka.h>
 
+#include "icc/fileio.h"
 #include "icc/sources.h"
 
 #define WEB_ID	"3f9a1c2b7d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8"
@@ -951,7 +952,7 @@ static void test_read_file(void **state)
 	size_t len = 99;
 
 	(void)state;
-	assert_int_equal(source_read_file("/nonexistent/icc", &text, &len),
+	assert_int_equal(file_read("/nonexistent/icc", SOURCE_FILE_MAX, &text, &len),
 			 -ENOENT);
 	assert_string_equal(text, "untouched");
 	assert_int_equal(len, 99);
