@@ -13,14 +13,16 @@
 #include <libmnl/libmnl.h>
 
 #include "icc/discover.h"
+#include "icc/fileio.h"
 #include "icc/sources.h"
 #include "rtnl.h"
 
 /* A namespace file we could identify a peer by, and its id in ours. */
 struct candidate {
 	int nsid;
-	const char *name;	/* netns name or Docker container name */
+	const char *name;	/* netns, Docker or LXC container name */
 	const struct icc_docker_ctr *docker;
+	const struct icc_lxc_ctr *lxc;
 };
 
 struct dctx {
@@ -48,7 +50,7 @@ static int nsid_of_path(struct dctx *c, const char *path, int *nsid)
 }
 
 static int cand_add(struct dctx *c, const char *path, const char *name,
-		    const struct icc_docker_ctr *d)
+		    const struct icc_docker_ctr *d, const struct icc_lxc_ctr *x)
 {
 	struct candidate *v;
 	int nsid, ret = nsid_of_path(c, path, &nsid);
@@ -65,7 +67,7 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 	if (!v)
 		return -ENOMEM;
 	c->cand = v;
-	c->cand[c->ncand++] = (struct candidate){ nsid, name, d };
+	c->cand[c->ncand++] = (struct candidate){ nsid, name, d, x };
 	return 0;
 }
 
@@ -80,7 +82,7 @@ static int cands_netns(struct dctx *c)
 		if (ct->ident != ICC_ID_NAME)
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->p->paths.netns, ct->match);
-		if ((ret = cand_add(c, path, ct->match, NULL)) < 0)
+		if ((ret = cand_add(c, path, ct->match, NULL, NULL)) < 0)
 			return ret;
 	}
 	return 0;
@@ -107,11 +109,56 @@ static int cands_docker(struct dctx *c)
 		if (!*base || !strcmp(base, "..") || !strcmp(base, "."))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->p->paths.docker_netns, base);
-		ret = cand_add(c, path, d->name, d);
+		ret = cand_add(c, path, d->name, d, NULL);
 	}
 	return ret;
 }
 
+/*
+ * A running LXC container's processes sit in the cgroup
+ * <lxc_cgroup>/lxc.payload.<name> (LXC 4 and later on cgroup2); the
+ * namespace of the first of them is the container's. Opening another
+ * process's namespace needs CAP_SYS_PTRACE: without it we note why and
+ * fall back to what the config declares.
+ */
+static int cands_lxc(struct dctx *c)
+{
+	int ret = lxc_scan(c->p->paths.lxc, &c->lxc, c->warn);
+
+	for (size_t i = 0; ret == 0 && i < c->lxc.n; i++) {
+		const struct icc_lxc_ctr *x = &c->lxc.v[i];
+		char path[4200], *text = NULL;
+		long pid;
+
+		snprintf(path, sizeof(path), "%s/lxc.payload.%s/cgroup.procs",
+			 c->p->paths.lxc_cgroup, x->name);
+		ret = file_read_state(path, 1 << 20, true, &text, c->warn);
+		if (ret <= 0)
+			continue;
+		pid = strtol(text, NULL, 10);
+		free(text);
+		ret = 0;
+		if (pid <= 0)
+			continue;	/* stopped: an empty cgroup */
+		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+		ret = cand_add(c, path, x->name, NULL, x);
+	}
+	return ret;
+}
+
+static bool lxc_has_ns(const struct dctx *c, const struct icc_lxc_ctr *x)
+{
+	for (size_t i = 0; i < c->ncand; i++)
+		if (c->cand[i].lxc == x)
+			return true;
+	return false;
+}
+
+/*
+ * Without the container's namespace: the host-side veth name its config
+ * fixes (a container cannot rename our side), else its declared MAC
+ * (weaker: a container can change its own MAC).
+ */
 static bool lxc_matches(const struct icc_lxc_ctr *x, const char *bridge,
 			const struct icc_member *m)
 {
@@ -145,8 +192,8 @@ static bool ident_matches(struct dctx *c, const struct icc_container *ct,
 			return true;
 		}
 		if (ct->ident == ICC_ID_NAME && !strcmp(k->name, ct->match)) {
-			snprintf(who, len, "%s %s", k->docker ? "docker" : "netns",
-				 k->name);
+			snprintf(who, len, "%s %s", k->docker ? "docker" :
+				 k->lxc ? "lxc" : "netns", k->name);
 			return true;
 		}
 	}
@@ -154,6 +201,7 @@ static bool ident_matches(struct dctx *c, const struct icc_container *ct,
 		return false;
 	for (size_t i = 0; i < c->lxc.n; i++)
 		if (!strcmp(c->lxc.v[i].name, ct->match) &&
+		    !lxc_has_ns(c, &c->lxc.v[i]) &&
 		    lxc_matches(&c->lxc.v[i], bridge, m)) {
 			snprintf(who, len, "lxc %s", ct->match);
 			return true;
@@ -305,7 +353,7 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 		return ret;
 	if (c.wants_ids &&
 	    ((ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
-	     (ret = lxc_scan(p->paths.lxc, &c.lxc, warn)) < 0))
+	     (ret = cands_lxc(&c)) < 0))
 		goto out;
 	ret = members_collect(&c, w);
 	if (ret == 0)

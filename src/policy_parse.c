@@ -29,7 +29,7 @@ static const char *const top_keys[] = {
 	NULL
 };
 static const char *const discovery_keys[] = {
-	"netns", "docker", "docker_netns", "lxc", NULL
+	"netns", "docker", "docker_netns", "lxc", "lxc_cgroup", NULL
 };
 static const char *const bridge_keys[] = {
 	"name", "subnet", "uplink", "masquerade", "egress", NULL
@@ -1183,6 +1183,7 @@ static void parse_discovery(struct policy_ctx *c, const config_setting_t *root)
 	parse_path(c, g, "docker", ICC_DOCKER_ROOT, &ps->docker);
 	parse_path(c, g, "docker_netns", ICC_DOCKER_NETNS, &ps->docker_netns);
 	parse_path(c, g, "lxc", ICC_LXC_PATH, &ps->lxc);
+	parse_path(c, g, "lxc_cgroup", ICC_LXC_CGROUP, &ps->lxc_cgroup);
 }
 
 /* Sizes the model and its line tables for the longest each list can be. */
@@ -1380,6 +1381,7 @@ void policy_free(struct icc_policy *p)
 	free(p->paths.docker);
 	free(p->paths.docker_netns);
 	free(p->paths.lxc);
+	free(p->paths.lxc_cgroup);
 	for (size_t i = 0; i < p->nlinks; i++)
 		free(p->links[i].ports);
 	for (size_t i = 0; i < p->npublishes; i++)

@@ -131,13 +131,15 @@ static void print_container(FILE *f, const struct icc_policy *p,
 /* Only paths that differ from the defaults: a plain policy stays plain. */
 static void print_paths(FILE *f, const struct icc_paths *ps)
 {
-	const char *keys[] = { "netns", "docker", "docker_netns", "lxc" };
+	const char *keys[] = { "netns", "docker", "docker_netns", "lxc",
+			       "lxc_cgroup" };
 	const char *defs[] = { ICC_NETNS_DIR, ICC_DOCKER_ROOT, ICC_DOCKER_NETNS,
-			       ICC_LXC_PATH };
-	const char *vals[] = { ps->netns, ps->docker, ps->docker_netns, ps->lxc };
+			       ICC_LXC_PATH, ICC_LXC_CGROUP };
+	const char *vals[] = { ps->netns, ps->docker, ps->docker_netns, ps->lxc,
+			       ps->lxc_cgroup };
 	bool open = false;
 
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 5; i++) {
 		if (!vals[i] || !strcmp(vals[i], defs[i]))
 			continue;
 		if (!open)

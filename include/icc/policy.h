@@ -87,12 +87,14 @@ struct icc_paths {
 	char *docker;			/* Docker's root: /var/lib/docker */
 	char *docker_netns;		/* Docker's netns folder: /var/run/docker/netns */
 	char *lxc;			/* LXC's lxcpath: /var/lib/lxc */
+	char *lxc_cgroup;		/* cgroup2 root holding lxc.payload.NAME */
 };
 
 #define ICC_NETNS_DIR		"/run/netns"
 #define ICC_DOCKER_ROOT		"/var/lib/docker"
 #define ICC_DOCKER_NETNS	"/var/run/docker/netns"
 #define ICC_LXC_PATH		"/var/lib/lxc"
+#define ICC_LXC_CGROUP		"/sys/fs/cgroup"
 
 /* One-way: containers[from] may open connections to containers[to]. */
 struct icc_link {

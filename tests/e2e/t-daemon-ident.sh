@@ -10,7 +10,7 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 23
+plan 28
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -36,10 +36,15 @@ mkdir -p "$DOCKER/containers/broken" && echo '{"ID": "trunc' >"$DOCKER/container
 
 # ---- LXC's state: lx1 declares its MAC, lx2 its host-side veth name
 LXC=$E2E_TMP/lxc
-mkdir -p "$LXC/lx1" "$LXC/lx2" "$LXC/lx3"
+mkdir -p "$LXC/lx1" "$LXC/lx2" "$LXC/lx3" "$LXC/lx4"
 printf 'lxc.uts.name = lx1\nlxc.net.0.type = veth\nlxc.net.0.link = lxcbr0\nlxc.net.0.flags = up\nlxc.net.0.hwaddr = 00:16:3e:aa:bb:01\n' >"$LXC/lx1/config"
 printf '# LXC 2 spelling\nlxc.network.type = veth\nlxc.network.link = lxcbr0\nlxc.network.veth.pair = vlx2\n' >"$LXC/lx2/config"
 printf 'lxc.net.0.type = veth\nlxc.net.0.link = lxcbr0\nlxc.net.0.hwaddr = 00:16:3e:aa:bb:03\n' >"$LXC/lx3/config"
+# lx4 declares neither: only its running init's namespace says who it is,
+# found through its cgroup (a fixture cgroup root here).
+printf 'lxc.net.0.type = veth\nlxc.net.0.link = lxcbr0\n' >"$LXC/lx4/config"
+CGROUP=$E2E_TMP/cgroup
+mkdir -p "$CGROUP/lxc.payload.lx4"
 
 POL=$(policy ident <<EOF
 version = 1;
@@ -52,13 +57,15 @@ containers = {
   db = { bridge = "docker0"; labels = [ "com.docker.compose.service=db", "com.docker.compose.project=shop" ]; };
   lx = { bridge = "lxcbr0"; name = "lx1"; };
   lxp = { bridge = "lxcbr0"; name = "lx2"; };
+  lx4c = { bridge = "lxcbr0"; name = "lx4"; };
 };
 links = (
   { from = "web"; to = "db"; ports = [ "tcp/5432" ]; },
   { from = "lx"; to = "web"; ports = [ "tcp/80" ]; },
-  { from = "lxp"; to = "db"; ports = [ "tcp/5432" ]; }
+  { from = "lxp"; to = "db"; ports = [ "tcp/5432" ]; },
+  { from = "lx4c"; to = "web"; ports = [ "tcp/80" ]; }
 );
-discovery = { netns = "$E2E_TMP/no-netns"; docker = "$DOCKER"; docker_netns = "/run/netns"; lxc = "$LXC"; };
+discovery = { netns = "$E2E_TMP/no-netns"; docker = "$DOCKER"; docker_netns = "/run/netns"; lxc = "$LXC"; lxc_cgroup = "$CGROUP"; };
 EOF
 )
 
@@ -88,6 +95,11 @@ is "$(awk '/^CapEff/ { print $2 }' "/proc/$DAEMON_PID/status")" 0000000000001800
 	"its effective capabilities are exactly net_admin and net_broadcast"
 like "$(cat "$E2E_TMP/notify.log")" "READY=1" "sd_notify: READY=1 after the first reconcile"
 
+# lx4 first: the ports created after it make the daemon look again once
+# its cgroup lists its "init".
+mkcontainer lx4 H lxcbr0 10.0.3.14/24 10.0.3.1
+_bg lx4 sleep 600
+echo "${E2E_PIDS[-1]}" >"$CGROUP/lxc.payload.lx4/cgroup.procs"
 mkcontainer dweb H docker0 172.17.0.2/16 172.17.0.1
 mkcontainer ddb1 H docker0 172.17.0.3/16 172.17.0.1
 mkcontainer ddb2 H docker0 172.17.0.4/16 172.17.0.1
@@ -122,7 +134,11 @@ tcp lx1    172.17.0.2 80   ok   LXC by hwaddr -> Docker by name
 tcp lxno   172.17.0.2 80   no   no LXC config: unknown
 tcp lx2    172.17.0.3 5432 ok   LXC by veth name -> label group
 tcp lx2    172.17.0.2 80   no   lx2 has no link to web
+tcp lx4    172.17.0.2 80   no   lx4 unknown: its namespace needs CAP_SYS_PTRACE to open
 '
+
+like "$(cat "$DAEMON_LOG")" "/proc/[0-9]+/ns/net: not usable as a network namespace" \
+	"without CAP_SYS_PTRACE the daemon says why it cannot see lx4's namespace"
 
 # ---- a MAC change makes lx1 someone else
 ip -n "$(ns lx1)" link set eth0 address 00:16:3e:aa:bb:99
@@ -147,4 +163,12 @@ tcp dweb   172.17.0.6 5432 ok   -
 tcp dcache 172.17.0.3 5432 ok   -
 tcp lxno   172.17.0.2 80   ok   -
 tcp lx2    172.17.0.2 80   ok   -
+tcp lx4    172.17.0.2 80   ok   -
 ' "without the policy every denied row above gets through"
+
+# ---- with every capability (icc-policy apply as root) lx4 is found by
+# its init's namespace
+icc H -vv -c "$POL" apply
+like "$ICC_ERR" "port vlx4 .*\(lxc lx4\) is lx4c" "LXC container found by its init's namespace (cgroup)"
+allowed tcp lx4 172.17.0.2 80 "LXC by init namespace -> web allowed"
+denied tcp lx4 172.17.0.3 5432 "lx4 has no link to db"

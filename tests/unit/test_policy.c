@@ -325,7 +325,7 @@ static const char dynamic[] =
 	"};\n"
 	"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\" ]; } );\n"
 	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; } );\n"
-	"discovery = { netns = \"/tmp/ns\"; docker = \"/srv/docker\"; docker_netns = \"/run/netns\"; lxc = \"/srv/lxc\"; };\n";
+	"discovery = { netns = \"/tmp/ns\"; docker = \"/srv/docker\"; docker_netns = \"/run/netns\"; lxc = \"/srv/lxc\"; lxc_cgroup = \"/tmp/cg\"; };\n";
 
 static void test_dynamic(void **state)
 {
@@ -345,11 +345,13 @@ static void test_dynamic(void **state)
 	assert_string_equal(p->paths.docker, "/srv/docker");
 	assert_string_equal(p->paths.docker_netns, "/run/netns");
 	assert_string_equal(p->paths.lxc, "/srv/lxc");
+	assert_string_equal(p->paths.lxc_cgroup, "/tmp/cg");
 	/* Defaults when discovery is absent. */
 	assert_string_equal(q->paths.netns, "/run/netns");
 	assert_string_equal(q->paths.docker, "/var/lib/docker");
 	assert_string_equal(q->paths.docker_netns, "/var/run/docker/netns");
 	assert_string_equal(q->paths.lxc, "/var/lib/lxc");
+	assert_string_equal(q->paths.lxc_cgroup, "/sys/fs/cgroup");
 	policy_free(p);
 	policy_free(q);
 }
@@ -457,6 +459,7 @@ static void assert_same_model(const struct icc_policy *a,
 	assert_string_equal(a->paths.docker, b->paths.docker);
 	assert_string_equal(a->paths.docker_netns, b->paths.docker_netns);
 	assert_string_equal(a->paths.lxc, b->paths.lxc);
+	assert_string_equal(a->paths.lxc_cgroup, b->paths.lxc_cgroup);
 	assert_int_equal(a->nlinks, b->nlinks);
 	for (size_t i = 0; i < a->nlinks; i++) {
 		const struct icc_link *x = &a->links[i], *y = &b->links[i];
