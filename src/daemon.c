@@ -242,14 +242,18 @@ static void on_ctl(struct daemon *d)
 	int fd;
 
 	while ((fd = accept4(d->ctlfd, NULL, NULL, SOCK_CLOEXEC)) >= 0) {
-		struct timeval tv = { 1, 0 };
+		/* Only root may steer us; others are dropped before they can
+		 * make us wait for their request. */
+		struct timeval tv = { 0, 200000 };
 
+		if (!peer_is_root(fd)) {
+			close(fd);
+			continue;
+		}
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		n = recv(fd, req, sizeof(req) - 1, 0);
 		req[n > 0 ? n : 0] = '\0';
-		if (!peer_is_root(fd))
-			ans = "error\npermission denied\n";
-		else if (!strcmp(req, "reload\n"))
+		if (!strcmp(req, "reload\n"))
 			ans = reload(d) == 0 && reconcile(d) == 0 ? "ok\n" :
 			      "error\nreload refused; see the daemon's log\n";
 		else if (!strcmp(req, "ping\n"))

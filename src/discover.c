@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 
 #include <libmnl/libmnl.h>
 
@@ -19,6 +21,7 @@
 
 /* A namespace file we could identify a peer by, and its id in ours. */
 struct candidate {
+	int fd;			/* held open: the namespace, and so its id, stay ours */
 	int nsid;
 	const char *name;	/* netns, Docker or LXC container name */
 	const struct icc_docker_ctr *docker;
@@ -31,21 +34,34 @@ struct dctx {
 	struct mnl_socket *nl;
 	struct icc_docker docker;
 	struct icc_lxc lxc;
-	struct candidate *cand;
-	size_t ncand;
+	struct candidate *cand;	/* sorted by nsid once collected */
+	size_t ncand, capcand;
+	struct rtnl_addrs host;	/* our own addresses: never a container's */
+	unsigned *named;	/* ICC_ID_NAME containers, sorted by match */
+	size_t nnamed;
+	bool *lxc_ns;		/* lxc.v[i]'s namespace is a candidate */
 	bool wants_ids;		/* some container is named or labelled */
 };
 
-static int nsid_of_path(struct dctx *c, const char *path, int *nsid)
+/*
+ * The id our namespace gives the namespace at path, and an fd that keeps
+ * it alive (*fd -1 when there is none). Ids are recycled lowest-first once
+ * a namespace dies: holding the fd until discovery ends is what makes the
+ * id still mean this namespace when we match ports against it.
+ */
+static int nsid_of_path(struct dctx *c, const char *path, int *nsid, int *fd)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	int ret;
 
 	*nsid = -1;
-	if (fd < 0)
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
 		return errno == ENOENT ? 0 : -errno;
-	ret = rtnl_get_nsid(c->nl, fd, nsid);
-	close(fd);
+	ret = rtnl_get_nsid(c->nl, *fd, nsid);
+	if (ret < 0 || *nsid < 0) {
+		close(*fd);
+		*fd = -1;
+	}
 	return ret;
 }
 
@@ -53,7 +69,7 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 		    const struct icc_docker_ctr *d, const struct icc_lxc_ctr *x)
 {
 	struct candidate *v;
-	int nsid, ret = nsid_of_path(c, path, &nsid);
+	int nsid, fd, ret = nsid_of_path(c, path, &nsid, &fd);
 
 	if (ret < 0) {
 		/* Unreadable or not a namespace: say so, keep going. */
@@ -63,11 +79,16 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 	}
 	if (nsid < 0)
 		return 0;	/* no link of ours reaches into it */
-	v = realloc(c->cand, (c->ncand + 1) * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	c->cand = v;
-	c->cand[c->ncand++] = (struct candidate){ nsid, name, d, x };
+	if (c->ncand == c->capcand) {
+		c->capcand = c->capcand ? c->capcand * 2 : 64;
+		v = realloc(c->cand, c->capcand * sizeof(*v));
+		if (!v) {
+			close(fd);
+			return -ENOMEM;
+		}
+		c->cand = v;
+	}
+	c->cand[c->ncand++] = (struct candidate){ fd, nsid, name, d, x };
 	return 0;
 }
 
@@ -114,12 +135,39 @@ static int cands_docker(struct dctx *c)
 	return ret;
 }
 
+/* The first pid in the cgroup folder dir or below it (depth levels). */
+static long cgroup_pid(const char *dir, int depth, struct icc_diags *warn)
+{
+	char path[4200], *text = NULL;
+	long pid = 0;
+	DIR *dp;
+	struct dirent *e;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/cgroup.procs", dir) >= sizeof(path))
+		return 0;
+	if (file_read_state(path, 1 << 20, true, &text, warn) > 0) {
+		pid = strtol(text, NULL, 10);
+		free(text);
+	}
+	/* A container running systemd moves itself into init.scope and
+	 * the like: the payload cgroup's own list is then empty. */
+	if (pid > 0 || depth == 0 || !(dp = opendir(dir)))
+		return pid > 0 ? pid : 0;
+	while (pid <= 0 && (e = readdir(dp)))
+		if (e->d_type == DT_DIR && e->d_name[0] != '.' &&
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) <
+		    sizeof(path))
+			pid = cgroup_pid(path, depth - 1, warn);
+	closedir(dp);
+	return pid;
+}
+
 /*
  * A running LXC container's processes sit in the cgroup
  * <lxc_cgroup>/lxc.payload.<name> (LXC 4 and later on cgroup2); the
  * namespace of the first of them is the container's. Opening another
  * process's namespace needs CAP_SYS_PTRACE: without it we note why and
- * fall back to what the config declares.
+ * fall back to the host-side veth name the config fixes.
  */
 static int cands_lxc(struct dctx *c)
 {
@@ -127,37 +175,25 @@ static int cands_lxc(struct dctx *c)
 
 	for (size_t i = 0; ret == 0 && i < c->lxc.n; i++) {
 		const struct icc_lxc_ctr *x = &c->lxc.v[i];
-		char path[4200], *text = NULL;
+		char path[4200];
 		long pid;
 
-		snprintf(path, sizeof(path), "%s/lxc.payload.%s/cgroup.procs",
-			 c->p->paths.lxc_cgroup, x->name);
-		ret = file_read_state(path, 1 << 20, true, &text, c->warn);
-		if (ret <= 0)
+		if ((size_t)snprintf(path, sizeof(path), "%s/lxc.payload.%s",
+				     c->p->paths.lxc_cgroup, x->name) >= sizeof(path))
 			continue;
-		pid = strtol(text, NULL, 10);
-		free(text);
-		ret = 0;
-		if (pid <= 0)
-			continue;	/* stopped: an empty cgroup */
+		if ((pid = cgroup_pid(path, 3, c->warn)) <= 0)
+			continue;	/* stopped: no process in its cgroup */
 		snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
 		ret = cand_add(c, path, x->name, NULL, x);
 	}
 	return ret;
 }
 
-static bool lxc_has_ns(const struct dctx *c, const struct icc_lxc_ctr *x)
-{
-	for (size_t i = 0; i < c->ncand; i++)
-		if (c->cand[i].lxc == x)
-			return true;
-	return false;
-}
-
 /*
  * Without the container's namespace: the host-side veth name its config
- * fixes (a container cannot rename our side), else its declared MAC
- * (weaker: a container can change its own MAC).
+ * fixes (only root on the host names our side). Its declared MAC is not
+ * enough: a container can set any MAC on its own side, and would become
+ * a stopped container by copying that container's.
  */
 static bool lxc_matches(const struct icc_lxc_ctr *x, const char *bridge,
 			const struct icc_member *m)
@@ -165,69 +201,115 @@ static bool lxc_matches(const struct icc_lxc_ctr *x, const char *bridge,
 	for (size_t i = 0; i < x->nnets; i++) {
 		const struct icc_lxc_net *n = &x->nets[i];
 
-		if (strcmp(n->link, bridge))
-			continue;
-		if (n->pair[0] && !strcmp(n->pair, m->ifname))
-			return true;
-		if (n->has_hwaddr && m->has_mac && !memcmp(n->hwaddr, m->mac, 6))
+		if (!strcmp(n->link, bridge) && n->pair[0] &&
+		    !strcmp(n->pair, m->ifname))
 			return true;
 	}
 	return false;
 }
 
-/* Whether container ct is the one behind m; *who says how we know. */
-static bool ident_matches(struct dctx *c, const struct icc_container *ct,
-			  const struct icc_member *m, char *who, size_t len)
+static int member_add(struct icc_member *m, unsigned i, const char *kind,
+		      const char *name)
 {
-	const char *bridge = c->p->bridges[ct->bridge].name;
+	unsigned *v;
 
-	for (size_t i = 0; m->nsid >= 0 && i < c->ncand; i++) {
-		const struct candidate *k = &c->cand[i];
-
-		if (k->nsid != m->nsid)
-			continue;
-		if (ct->ident == ICC_ID_LABELS && k->docker &&
-		    docker_has_labels(k->docker, ct->labels, ct->nlabels)) {
-			snprintf(who, len, "docker %s", k->docker->name);
-			return true;
-		}
-		if (ct->ident == ICC_ID_NAME && !strcmp(k->name, ct->match)) {
-			snprintf(who, len, "%s %s", k->docker ? "docker" :
-				 k->lxc ? "lxc" : "netns", k->name);
-			return true;
-		}
-	}
-	if (ct->ident != ICC_ID_NAME)
-		return false;
-	for (size_t i = 0; i < c->lxc.n; i++)
-		if (!strcmp(c->lxc.v[i].name, ct->match) &&
-		    !lxc_has_ns(c, &c->lxc.v[i]) &&
-		    lxc_matches(&c->lxc.v[i], bridge, m)) {
-			snprintf(who, len, "lxc %s", ct->match);
-			return true;
-		}
-	return false;
+	for (size_t j = 0; j < m->ncontainers; j++)
+		if (m->containers[j] == i)
+			return 0;
+	v = realloc(m->containers, (m->ncontainers + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	m->containers = v;
+	m->containers[m->ncontainers++] = i;
+	if (!m->who[0])
+		snprintf(m->who, sizeof(m->who), "%s %s", kind, name);
+	return 0;
 }
 
-static int member_identify(struct dctx *c, struct icc_member *m)
+/* The containers of the policy named name on m's bridge (binary search). */
+static int add_named(struct dctx *c, struct icc_member *m, const char *kind,
+		     const char *name)
+{
+	size_t lo = 0, hi = c->nnamed;
+	int ret = 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(c->p->containers[c->named[mid]].match, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->nnamed && !ret; lo++) {
+		const struct icc_container *ct = &c->p->containers[c->named[lo]];
+
+		if (strcmp(ct->match, name))
+			break;
+		if (ct->bridge == m->bridge)
+			ret = member_add(m, c->named[lo], kind, name);
+	}
+	return ret;
+}
+
+/* The label groups on m's bridge that Docker container d belongs to. */
+static int add_grouped(struct dctx *c, struct icc_member *m,
+		       const struct icc_docker_ctr *d)
 {
 	for (size_t i = 0; i < c->p->ncontainers; i++) {
 		const struct icc_container *ct = &c->p->containers[i];
-		char who[sizeof(m->who)];
-		unsigned *v;
+		int ret;
 
-		if (ct->ident == ICC_ID_IP || ct->bridge != m->bridge ||
-		    !ident_matches(c, ct, m, who, sizeof(who)))
+		if (ct->ident != ICC_ID_LABELS || ct->bridge != m->bridge ||
+		    !docker_has_labels(d, ct->labels, ct->nlabels))
 			continue;
-		v = realloc(m->containers, (m->ncontainers + 1) * sizeof(*v));
-		if (!v)
-			return -ENOMEM;
-		m->containers = v;
-		m->containers[m->ncontainers++] = (unsigned)i;
-		if (!m->who[0])
-			snprintf(m->who, sizeof(m->who), "%s", who);
+		if ((ret = member_add(m, (unsigned)i, "docker", d->name)) < 0)
+			return ret;
 	}
 	return 0;
+}
+
+static int uint_cmp(const void *a, const void *b)
+{
+	unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Which policy containers the port m is: the candidates whose namespace
+ * is the peer's (sorted by id), then LXC's declared names and MACs for
+ * containers whose namespace we could not see.
+ */
+static int member_identify(struct dctx *c, struct icc_member *m)
+{
+	const char *bridge = c->p->bridges[m->bridge].name;
+	size_t lo = 0, hi = c->ncand;
+	int ret = 0;
+
+	while (m->nsid >= 0 && lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->cand[mid].nsid < m->nsid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; m->nsid >= 0 && lo < c->ncand && c->cand[lo].nsid == m->nsid &&
+	       !ret; lo++) {
+		const struct candidate *k = &c->cand[lo];
+
+		ret = add_named(c, m, k->docker ? "docker" : k->lxc ? "lxc" : "netns",
+				k->name);
+		if (!ret && k->docker)
+			ret = add_grouped(c, m, k->docker);
+	}
+	for (size_t i = 0; i < c->lxc.n && !ret; i++)
+		if (!c->lxc_ns[i] && lxc_matches(&c->lxc.v[i], bridge, m))
+			ret = add_named(c, m, "lxc", c->lxc.v[i].name);
+	if (m->ncontainers > 1)
+		qsort(m->containers, m->ncontainers, sizeof(*m->containers), uint_cmp);
+	return ret;
 }
 
 static int addr_cmp(const void *a, const void *b)
@@ -238,10 +320,20 @@ static int addr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool host_has(const struct dctx *c, struct in_addr a)
+{
+	for (size_t i = 0; i < c->host.n; i++)
+		if (c->host.v[i].s_addr == a.s_addr)
+			return true;
+	return false;
+}
+
 /*
- * The peer's IPv4 addresses inside its bridge's subnet, without the
- * subnet's network and broadcast addresses: an address the container
- * cannot be reached at on this bridge is not one to trust for it.
+ * The peer's IPv4 addresses that could be its own on this bridge: inside
+ * the bridge's subnet, not the subnet's network or broadcast address, not
+ * an address of the host itself (a container claiming the bridge's own
+ * address would have published ports DNATed to the host), and at most
+ * ICC_PORT_ADDRS of them, lowest first (each one multiplies set elements).
  */
 static int member_addrs(struct dctx *c, struct icc_member *m)
 {
@@ -257,10 +349,15 @@ static int member_addrs(struct dctx *c, struct icc_member *m)
 			    (a.s_addr == net->addr.s_addr ||
 			     a.s_addr == prefix_last(net).s_addr);
 
-		if (prefix_contains(net, a) && !edge)
+		if (prefix_contains(net, a) && !edge && !host_has(c, a))
 			as.v[m->naddrs++] = a;
 	}
 	qsort(as.v, m->naddrs, sizeof(*as.v), addr_cmp);
+	if (m->naddrs > ICC_PORT_ADDRS) {
+		diags_add(c->warn, m->ifname, 0, "%zu addresses; only the lowest %d are used",
+			  m->naddrs, ICC_PORT_ADDRS);
+		m->naddrs = ICC_PORT_ADDRS;
+	}
 	m->addrs = as.v;
 	as.v = NULL;
 out:
@@ -280,49 +377,43 @@ static int member_fill(struct dctx *c, struct icc_member *m)
 		memcpy(m->mac, peer.mac, 6);
 		m->has_mac = true;
 	}
-	if ((ret = member_identify(c, m)) < 0 || !m->ncontainers)
+	if ((ret = member_identify(c, m)) < 0)
 		return ret;
-	/* The peer may vanish while we look: then it has no addresses. */
+	/*
+	 * Every port's addresses, identified or not: an address that an
+	 * unknown port claims too is then trusted for nobody (fail closed).
+	 * The peer may vanish while we look: then it has no addresses.
+	 */
 	ret = member_addrs(c, m);
 	return ret == -ENOMEM ? ret : 0;
 }
 
-static int bridge_of(const struct icc_policy *p, const struct rtnl_links *ls,
-		     int master)
-{
-	for (size_t i = 0; i < ls->n; i++) {
-		if (ls->v[i].ifindex != master)
-			continue;
-		for (size_t b = 0; b < p->nbridges; b++)
-			if (!strcmp(p->bridges[b].name, ls->v[i].ifname))
-				return (int)b;
-		return -1;
-	}
-	return -1;
-}
-
-static int members_collect(struct dctx *c, struct icc_world *w)
+/* The veth ports of policy bridge b, appended to w. */
+static int bridge_ports(struct dctx *c, unsigned b, struct icc_world *w)
 {
 	struct rtnl_links ls = { NULL, 0, 0 };
-	int ret = rtnl_dump_links(c->nl, -1, &ls);
+	int master = (int)if_nametoindex(c->p->bridges[b].name);
+	int ret = master > 0 ? rtnl_dump_ports(c->nl, master, &ls) : 0;
+	struct icc_member *v;
 
-	if (ret < 0)
+	if (ret < 0 || !ls.n)
 		goto out;
-	w->v = calloc(ls.n + 1, sizeof(*w->v));
-	if (!w->v) {
-		ret = -ENOMEM;
+	ret = -ENOMEM;
+	if (!(v = realloc(w->v, (w->n + ls.n) * sizeof(*v))))
 		goto out;
-	}
+	w->v = v;
+	ret = 0;
 	for (size_t i = 0; i < ls.n && ret == 0; i++) {
 		const struct rtnl_link *l = &ls.v[i];
-		int b = l->veth && l->master ? bridge_of(c->p, &ls, l->master) : -1;
 		struct icc_member *m = &w->v[w->n];
 
-		if (b < 0)
+		/* The filter is the kernel's: check it did filter. */
+		if (!l->veth || l->master != master)
 			continue;
+		memset(m, 0, sizeof(*m));
 		m->ifindex = l->ifindex;
 		memcpy(m->ifname, l->ifname, sizeof(m->ifname));
-		m->bridge = (unsigned)b;
+		m->bridge = b;
 		m->nsid = l->link_nsid;
 		m->peer_ifindex = l->link;
 		m->up = l->up;
@@ -334,10 +425,56 @@ out:
 	return ret;
 }
 
+/* One dump per managed bridge: other links on the host are not read. */
+static int members_collect(struct dctx *c, struct icc_world *w)
+{
+	int ret = 0;
+
+	for (unsigned b = 0; b < c->p->nbridges && ret == 0; b++)
+		ret = bridge_ports(c, b, w);
+	return ret;
+}
+
 static int member_cmp(const void *a, const void *b)
 {
 	return strcmp(((const struct icc_member *)a)->ifname,
 		      ((const struct icc_member *)b)->ifname);
+}
+
+static int cand_cmp(const void *a, const void *b)
+{
+	int x = ((const struct candidate *)a)->nsid;
+	int y = ((const struct candidate *)b)->nsid;
+
+	return (x > y) - (x < y);
+}
+
+static int named_cmp(const void *a, const void *b, void *arg)
+{
+	const struct icc_policy *p = arg;
+
+	return strcmp(p->containers[*(const unsigned *)a].match,
+		      p->containers[*(const unsigned *)b].match);
+}
+
+/* Lookups for member_identify(): O(log n) per port, not O(n). */
+static int index_build(struct dctx *c)
+{
+	c->named = calloc(c->p->ncontainers + 1, sizeof(*c->named));
+	c->lxc_ns = calloc(c->lxc.n + 1, sizeof(*c->lxc_ns));
+	if (!c->named || !c->lxc_ns)
+		return -ENOMEM;
+	for (size_t i = 0; i < c->p->ncontainers; i++)
+		if (c->p->containers[i].ident == ICC_ID_NAME)
+			c->named[c->nnamed++] = (unsigned)i;
+	qsort_r(c->named, c->nnamed, sizeof(*c->named), named_cmp,
+		(void *)c->p);
+	for (size_t i = 0; i < c->ncand; i++)
+		if (c->cand[i].lxc)
+			c->lxc_ns[c->cand[i].lxc - c->lxc.v] = true;
+	if (c->ncand)
+		qsort(c->cand, c->ncand, sizeof(*c->cand), cand_cmp);
+	return 0;
 }
 
 int discover(const struct icc_policy *p, struct icc_world *w,
@@ -351,9 +488,11 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 		c.wants_ids |= p->containers[i].ident != ICC_ID_IP;
 	if ((ret = rtnl_open(&c.nl)) < 0)
 		return ret;
+	if (c.wants_ids && (ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0)
+		goto out;
 	if (c.wants_ids &&
 	    ((ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
-	     (ret = cands_lxc(&c)) < 0))
+	     (ret = cands_lxc(&c)) < 0 || (ret = index_build(&c)) < 0))
 		goto out;
 	ret = members_collect(&c, w);
 	if (ret == 0)
@@ -361,7 +500,12 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 out:
 	if (ret < 0)
 		world_free(w);
+	for (size_t i = 0; i < c.ncand; i++)
+		close(c.cand[i].fd);
 	free(c.cand);
+	free(c.host.v);
+	free(c.named);
+	free(c.lxc_ns);
 	docker_free(&c.docker);
 	lxc_free(&c.lxc);
 	mnl_socket_close(c.nl);

@@ -68,7 +68,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 
 static int read_table(struct reader *r)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
 	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	struct nftnl_table *t = nftnl_table_alloc();
 	int ret;
@@ -127,7 +127,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 
 static int dump(struct reader *r, uint16_t type, mnl_cb_t cb)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
 	struct nlmsghdr *nlh = req(r->n, buf, type, NLM_F_DUMP);
 
 	/* every dump is filtered by table on the kernel side */
@@ -306,7 +306,7 @@ static bool elem_pack(const struct icc_set *is, struct nftnl_set_elem *el,
 
 static int read_elems(struct reader *r, int i)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
 	struct icc_set *is = &r->rs->sets[i];
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);

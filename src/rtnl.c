@@ -38,9 +38,29 @@ int rtnl_open(struct mnl_socket **out)
 	return 0;
 }
 
+/*
+ * After an interrupted dump (the kernel's NLM_F_DUMP_INTR: the links
+ * changed while it was dumping) the rest of its replies are still queued:
+ * read them away, or the next request would read them as its answer.
+ */
+static void rtnl_drain(struct mnl_socket *nl, char *buf, size_t size)
+{
+	for (int i = 0; i < 100000; i++) {
+		ssize_t len = mnl_socket_recvfrom(nl, buf, size);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+		int left = (int)len;
+
+		if (len <= 0)
+			return;
+		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
+				return;
+	}
+}
+
 /* Sends nlh and runs cb over every reply until the dump or ACK ends. */
-static int rtnl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
-		     mnl_cb_t cb, void *data)
+static int rtnl_talk_once(struct mnl_socket *nl, struct nlmsghdr *nlh,
+			  mnl_cb_t cb, void *data)
 {
 	char buf[32768];	/* a dump's multipart replies fill pages of this size */
 	unsigned portid = mnl_socket_get_portid(nl);
@@ -64,7 +84,29 @@ static int rtnl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
 			return -errno;
 		ret = mnl_cb_run(buf, (size_t)len, seq, portid, cb, data);
 	} while (ret > 0);
+	if (ret < 0 && errno == EINTR) {
+		rtnl_drain(nl, buf, sizeof(buf));
+		return -EINTR;
+	}
 	return ret < 0 ? -errno : 0;
+}
+
+/*
+ * An interrupted dump is retried: its answer is incomplete. The callers'
+ * callbacks only append, so each one starts over from an emptied list.
+ */
+#define RTNL_TRIES	4
+
+static int rtnl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh,
+		     mnl_cb_t cb, void *data, size_t *count)
+{
+	int ret = -EINTR;
+
+	for (int t = 0; t < RTNL_TRIES && ret == -EINTR; t++) {
+		*count = 0;
+		ret = rtnl_talk_once(nl, nlh, cb, data);
+	}
+	return ret;
 }
 
 static int link_attr(const struct nlattr *a, void *data)
@@ -150,7 +192,7 @@ static int links_cb(const struct nlmsghdr *nlh, void *data)
 }
 
 static struct nlmsghdr *link_request(char *buf, uint16_t flags, int nsid,
-				     int ifindex)
+				     int ifindex, int master)
 {
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifi;
@@ -162,6 +204,10 @@ static struct nlmsghdr *link_request(char *buf, uint16_t flags, int nsid,
 	ifi->ifi_index = ifindex;
 	if (nsid >= 0)
 		mnl_attr_put_u32(nlh, IFLA_TARGET_NETNSID, (uint32_t)nsid);
+	/* Under strict checking the kernel filters a dump by master. */
+	if (master > 0)
+		mnl_attr_put_u32(nlh, IFLA_MASTER, (uint32_t)master);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return nlh;
 }
 
@@ -169,8 +215,16 @@ int rtnl_dump_links(struct mnl_socket *nl, int nsid, struct rtnl_links *out)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 
-	return rtnl_talk(nl, link_request(buf, NLM_F_DUMP, nsid, 0), links_cb,
-			 out);
+	return rtnl_talk(nl, link_request(buf, NLM_F_DUMP, nsid, 0, 0), links_cb,
+			 out, &out->n);
+}
+
+int rtnl_dump_ports(struct mnl_socket *nl, int master, struct rtnl_links *out)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+
+	return rtnl_talk(nl, link_request(buf, NLM_F_DUMP, -1, 0, master),
+			 links_cb, out, &out->n);
 }
 
 int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
@@ -178,8 +232,8 @@ int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct rtnl_links ls = { NULL, 0, 0 };
-	int ret = rtnl_talk(nl, link_request(buf, 0, nsid, ifindex), links_cb,
-			    &ls);
+	int ret = rtnl_talk(nl, link_request(buf, 0, nsid, ifindex, 0), links_cb,
+			    &ls, &ls.n);
 
 	if (ret == 0 && ls.n == 1)
 		*out = ls.v[0];
@@ -211,7 +265,7 @@ static int addrs_cb(const struct nlmsghdr *nlh, void *data)
 	struct rtnl_addrs *as = c->out;
 
 	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET ||
-	    (int)ifa->ifa_index != c->ifindex)
+	    (c->ifindex && (int)ifa->ifa_index != c->ifindex))
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb) < 0 ||
 	    !tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != 4)
@@ -246,7 +300,7 @@ int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
 	ifa->ifa_index = (uint32_t)ifindex;	/* a filter under strict checking */
 	if (nsid >= 0)
 		mnl_attr_put_u32(nlh, IFA_TARGET_NETNSID, (uint32_t)nsid);
-	return rtnl_talk(nl, nlh, addrs_cb, &c);
+	return rtnl_talk(nl, nlh, addrs_cb, &c, &out->n);
 }
 
 static int nsid_attr(const struct nlattr *a, void *data)
@@ -276,6 +330,7 @@ int rtnl_get_nsid(struct mnl_socket *nl, int fd, int *nsid)
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct rtgenmsg *g;
+	size_t none;
 
 	nlh->nlmsg_type = RTM_GETNSID;
 	nlh->nlmsg_flags = NLM_F_REQUEST;
@@ -283,5 +338,5 @@ int rtnl_get_nsid(struct mnl_socket *nl, int fd, int *nsid)
 	g->rtgen_family = AF_UNSPEC;
 	mnl_attr_put_u32(nlh, NETNSA_FD, (uint32_t)fd);
 	*nsid = -1;
-	return rtnl_talk(nl, nlh, nsid_cb, nsid);
+	return rtnl_talk(nl, nlh, nsid_cb, nsid, &none);
 }

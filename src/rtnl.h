@@ -39,10 +39,13 @@ struct rtnl_addrs {
 int rtnl_open(struct mnl_socket **out);
 /* Every link of namespace nsid (-1: ours). */
 int rtnl_dump_links(struct mnl_socket *nl, int nsid, struct rtnl_links *out);
+/* The links of our namespace whose master is the link master. */
+int rtnl_dump_ports(struct mnl_socket *nl, int master, struct rtnl_links *out);
 /* One link of namespace nsid by index. -ENODEV when it is gone. */
 int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
 		  struct rtnl_link *out);
-/* The IPv4 addresses of ifindex in namespace nsid (-1: ours). */
+/* The IPv4 addresses of ifindex (0: of every link) in namespace nsid
+ * (-1: ours). */
 int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
 		    struct rtnl_addrs *out);
 /*

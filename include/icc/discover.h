@@ -25,6 +25,9 @@
 #include "icc/compile.h"
 #include "icc/policy.h"
 
+/* Addresses a port may hold at most; beyond, the lowest are used. */
+#define ICC_PORT_ADDRS	16
+
 /* One port of a managed bridge and what is known about its far end. */
 struct icc_member {
 	int ifindex;			/* the bridge-side veth */
