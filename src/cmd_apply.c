@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
@@ -141,23 +142,47 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 	return 0;
 }
 
+/* Whether a and b name the same file. */
+static bool same_file(const char *a, const char *b)
+{
+	char *ra = realpath(a, NULL), *rb = realpath(b, NULL);
+	bool same = ra && rb && !strcmp(ra, rb);
+
+	free(ra);
+	free(rb);
+	return same;
+}
+
 /*
  * A daemon guarding this namespace reloads the policy too; otherwise it
- * would keep enforcing the one it loaded at start.
+ * would keep enforcing the one it loaded at start. It enforces its own
+ * file: if that is not ours, it has just undone what we applied.
  */
-static int tell_daemon(void)
+static int tell_daemon(const struct cli *c)
 {
-	char ans[512];
-	int ret = ctl_request("reload\n", ans, sizeof(ans), 10000);
+	char ans[4400], *path;
+	int ret = ctl_request("reload\n", ans, sizeof(ans), 30000);
 
 	if (ret == -ECONNREFUSED || ret == -ENOENT)
 		return 0;
+	if (ret == -EPERM) {
+		fprintf(stderr, "icc-policy: @icc-policyd is held by a process not "
+			"running as root; not an icc-policyd, ignored\n");
+		return 1;
+	}
 	if (ret < 0) {
 		print_errno("icc-policyd did not answer", ret);
 		return 1;
 	}
+	path = ans + strcspn(ans, "\n") + 1;
 	if (strncmp(ans, "ok\n", 3)) {
-		fprintf(stderr, "icc-policy: icc-policyd: %s", ans + strcspn(ans, "\n") + 1);
+		fprintf(stderr, "icc-policy: icc-policyd: %s", path);
+		return 1;
+	}
+	path[strcspn(path, "\n")] = '\0';
+	if (!same_file(path, c->config)) {
+		fprintf(stderr, "icc-policy: icc-policyd enforces %s, not %s: it "
+			"has put its own policy back\n", path, c->config);
 		return 1;
 	}
 	printf("icc-policyd reloaded the policy\n");
@@ -189,5 +214,5 @@ int cmd_apply(const struct cli *c, int argc, char **argv)
 	else if (!ret)
 		ret = commit(c, &cp);
 	cmd_plan_free(&cp);
-	return ret ? ret : tell_daemon();
+	return ret ? ret : tell_daemon(c);
 }

@@ -20,15 +20,17 @@ static socklen_t ctl_addr(struct sockaddr_un *a)
 			   strlen(ICC_CTL_NAME));
 }
 
-int ctl_listen(void)
+/* A connected socket to whoever holds the name, and its credentials. */
+static int ctl_connect(struct ucred *cr)
 {
 	struct sockaddr_un a;
-	socklen_t len = ctl_addr(&a);
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	socklen_t alen = ctl_addr(&a), clen = sizeof(*cr);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -errno;
-	if (bind(fd, (struct sockaddr *)&a, len) < 0 || listen(fd, 8) < 0) {
+	if (connect(fd, (struct sockaddr *)&a, alen) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, cr, &clen) < 0) {
 		int ret = -errno;
 
 		close(fd);
@@ -37,20 +39,40 @@ int ctl_listen(void)
 	return fd;
 }
 
-int ctl_request(const char *req, char *buf, size_t len, int timeout_ms)
+int ctl_listen(struct ucred *holder)
 {
 	struct sockaddr_un a;
-	socklen_t alen = ctl_addr(&a);
-	struct pollfd pfd;
+	socklen_t len = ctl_addr(&a);
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	int ret;
+
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&a, len) == 0 && listen(fd, 8) == 0)
+		return fd;
+	ret = -errno;
+	close(fd);
+	/* Abstract names have no owner: say who took ours. */
+	if (ret == -EADDRINUSE && (fd = ctl_connect(holder)) >= 0)
+		close(fd);
+	return ret;
+}
+
+int ctl_request(const char *req, char *buf, size_t len, int timeout_ms)
+{
+	struct ucred cr;
+	struct pollfd pfd = { .fd = ctl_connect(&cr), .events = POLLIN };
 	ssize_t n;
 	int ret = 0;
 
-	pfd.fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	pfd.events = POLLIN;
 	if (pfd.fd < 0)
-		return -errno;
-	if (connect(pfd.fd, (struct sockaddr *)&a, alen) < 0 ||
-	    send(pfd.fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
+		return pfd.fd;
+	/* Anyone can bind an abstract name: only believe root. */
+	if (cr.uid != 0) {
+		ret = -EPERM;
+		goto out;
+	}
+	if (send(pfd.fd, req, strlen(req), MSG_NOSIGNAL) < 0) {
 		ret = -errno;
 		goto out;
 	}

@@ -26,6 +26,19 @@
 
 #define RETRY_MS	200	/* after a failed reconcile, doubling ... */
 #define RETRY_MAX_MS	5000	/* ... up to this, so a lasting fault is not a log flood */
+/*
+ * Between two reconciles at least this long: a single event is handled at
+ * once, but a container that loops on its own addresses cannot keep us
+ * rediscovering every port without pause.
+ */
+#define MIN_GAP_MS	50
+/*
+ * While a port on a managed bridge is unknown, look again after this,
+ * doubling up to RETRY_MAX_MS: Docker writes a container's state file
+ * (State.Running) after its veth and address appear, and a file change
+ * makes no netlink event.
+ */
+#define RESCAN_MS	100
 
 struct daemon {
 	const struct daemon_opts *o;
@@ -40,6 +53,11 @@ struct daemon {
 	size_t nseen;
 	struct timespec since;		/* first event of the pending reconcile */
 	int retry_ms;			/* wait before the next try after a failure */
+	int64_t not_before;		/* no reconcile before this (monotonic ms) */
+	int64_t rescan_at;		/* look again then (0: no port unknown) */
+	int rescan_ms;
+	size_t unknown;			/* ports nobody in the policy is */
+	struct icc_ruleset *last;	/* what our last reconcile made live */
 };
 
 static double ms_since(const struct timespec *t)
@@ -49,6 +67,14 @@ static double ms_since(const struct timespec *t)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	return (double)(now.tv_sec - t->tv_sec) * 1e3 +
 	       (double)(now.tv_nsec - t->tv_nsec) / 1e6;
+}
+
+static int64_t now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 static void mark_dirty(struct daemon *d)
@@ -100,13 +126,14 @@ static size_t world_lines(const struct icc_plan *pl, char ***out)
 	for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
 		char **nv = realloc(v, (n + 1) * sizeof(*v));
 
-		if (!nv || !(nv[n] = strdup(t))) {
-			free(nv ? nv : v);
-			v = NULL;
-			n = 0;
+		if (nv)
+			v = nv;
+		if (!nv || !(v[n] = strdup(t))) {
+			/* Out of memory: only the log of ports suffers. */
+			while (n)
+				free(v[--n]);
 			break;
 		}
-		v = nv;
 		n++;
 	}
 	free(buf);
@@ -130,11 +157,30 @@ static void log_ports(struct daemon *d, const struct icc_plan *pl)
 	d->nseen = n;
 }
 
-static void log_result(struct daemon *d, const struct icc_plan *pl)
+/*
+ * Whether the live table differed from what we last made live: a foreign
+ * commit (Docker's own rules, say) with our containers changing at the
+ * same moment is not tampering with our table.
+ */
+static bool tampered(const struct daemon *d, const struct icc_plan *pl)
+{
+	struct icc_diff dd;
+	bool changed;
+
+	if (!d->tamper.pid || !d->last || !pl->live)
+		return d->tamper.pid != 0;
+	if (diff_compute(d->last, pl->live, &dd) < 0)
+		return true;
+	changed = diff_count(&dd) > 0;
+	diff_free(&dd);
+	return changed;
+}
+
+static void log_result(struct daemon *d, const struct icc_plan *pl, bool tamper)
 {
 	size_t n = diff_count(&pl->diff);
 
-	if (d->tamper.pid && n)
+	if (tamper && n)
 		log_warn("table inet %s was changed by pid %d (%s); restored it (%zu change%s)",
 			 ICC_TABLE, d->tamper.pid, d->tamper.comm, n, n == 1 ? "" : "s");
 	else if (n)
@@ -162,11 +208,14 @@ static int reconcile(struct daemon *d)
 	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
 	struct icc_plan pl;
 	int ret = plan_want(&pl, d->p, &notes, &warn, &err);
+	bool tamper = false;
 
 	if (ret == 0)
 		ret = plan_diff(&pl, d->nft);
-	if (ret == 0)
+	if (ret == 0) {
+		tamper = tampered(d, &pl);
 		ret = plan_commit(&pl, d->nft, &err);
+	}
 	if (ret == 0)
 		ret = plan_knobs(&pl, &err);
 	log_diags(LOG_DEBUG, &notes);
@@ -174,10 +223,16 @@ static int reconcile(struct daemon *d)
 	log_diags(LOG_ERR, &err);
 	if (ret == 0) {
 		log_ports(d, &pl);
-		log_result(d, &pl);
+		log_result(d, &pl, tamper);
 		d->dirty = false;
 		d->tamper.pid = 0;
 		d->retry_ms = RETRY_MS;
+		d->unknown = 0;
+		for (size_t i = 0; i < pl.world.n; i++)
+			d->unknown += !pl.world.v[i].ncontainers;
+		ruleset_free(d->last);
+		d->last = pl.want;
+		pl.want = NULL;
 	} else if (ret == -EEXIST) {
 		log_err("table inet %s exists but was not made by icc-policy; not touching it",
 			ICC_TABLE);
@@ -234,9 +289,55 @@ static bool peer_is_root(int fd)
 	       cr.uid == 0;
 }
 
+/* How long epoll may sleep: until the next reconcile or rescan is due. */
+static int sleep_ms(const struct daemon *d, int64_t now)
+{
+	int64_t due = d->dirty ? d->not_before : d->rescan_at;
+
+	if (!d->dirty && !d->rescan_at)
+		return -1;
+	return due <= now ? 0 : (int)(due - now);
+}
+
+/* After a reconcile: when the next one may run, and when to look again. */
+static void schedule(struct daemon *d, int ret, int64_t now)
+{
+	if (ret < 0) {
+		d->not_before = now + d->retry_ms;
+		d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+			      d->retry_ms * 2;
+		return;
+	}
+	d->not_before = now + MIN_GAP_MS;
+	d->rescan_at = 0;
+	if (d->unknown) {
+		d->rescan_at = now + d->rescan_ms;
+		d->rescan_ms = d->rescan_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
+			       d->rescan_ms * 2;
+	}
+}
+
+/* One control request; the answer's first line is "ok" or "error". */
+static const char *ctl_answer(struct daemon *d, const char *req)
+{
+	int ret;
+
+	if (!strcmp(req, "ping\n"))
+		return "ok\n";
+	if (strcmp(req, "reload\n"))
+		return "error\nunknown request\n";
+	if (reload(d) < 0)
+		return "error\nreload refused: the policy has problems; see the daemon's log\n";
+	/* Answer only once the reloaded policy is live. */
+	ret = reconcile(d);
+	schedule(d, ret, now_ms());
+	return ret < 0 ? "error\nreloaded, but the ruleset could not be made live; see the daemon's log\n" :
+	       "ok\n";
+}
+
 static void on_ctl(struct daemon *d)
 {
-	char req[64];
+	char req[64], out[4200];
 	const char *ans;
 	ssize_t n;
 	int fd;
@@ -253,14 +354,10 @@ static void on_ctl(struct daemon *d)
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		n = recv(fd, req, sizeof(req) - 1, 0);
 		req[n > 0 ? n : 0] = '\0';
-		if (!strcmp(req, "reload\n"))
-			ans = reload(d) == 0 && reconcile(d) == 0 ? "ok\n" :
-			      "error\nreload refused; see the daemon's log\n";
-		else if (!strcmp(req, "ping\n"))
-			ans = "ok\n";
-		else
-			ans = "error\nunknown request\n";
-		send(fd, ans, strlen(ans), MSG_NOSIGNAL);
+		ans = ctl_answer(d, req);
+		snprintf(out, sizeof(out), "%s%s\n", ans,
+			 strcmp(ans, "ok\n") ? "" : d->o->config);
+		send(fd, out, strlen(out), MSG_NOSIGNAL);
 		close(fd);
 	}
 }
@@ -273,8 +370,10 @@ static void on_links(struct daemon *d)
 		log_warn("link events were lost (receive buffer full); full resync");
 	else if (ret < 0)
 		log_err("link events: %s", strerror(-ret));
-	if (ret != 0)
+	if (ret != 0) {
 		mark_dirty(d);
+		d->rescan_ms = RESCAN_MS;	/* something moved: look soon */
+	}
 }
 
 static void on_tables(struct daemon *d)
@@ -282,22 +381,29 @@ static void on_tables(struct daemon *d)
 	struct nft_change c;
 	int ret = nft_watch_read(d->tables, getpid(), &c);
 
-	if (ret == -ENOBUFS) {
+	if (ret < 0) {
+		if (ret != -ENOBUFS)
+			log_err("nf_tables events: %s", strerror(-ret));
 		mark_dirty(d);	/* cannot tell who: check */
 		return;
 	}
-	if (ret <= 0)
+	if (ret == 0)
 		return;
 	log_debug("ruleset generation %u committed by pid %d (%s)", c.genid,
 		  c.pid, c.comm);
 	/*
-	 * `icc-policy apply` changed the rules: it is the admin applying an
-	 * edited policy, which the daemon must adopt rather than undo.
+	 * `icc-policy apply` changed the rules: the admin applying an edited
+	 * policy, which we adopt by reloading the file rather than undo. A
+	 * process that only calls itself that gains nothing: the file is
+	 * still what we enforce.
 	 */
-	if (!strcmp(c.comm, "icc-policy"))
+	if (!strcmp(c.comm, "icc-policy")) {
+		log_info("icc-policy (pid %d) changed the ruleset; reloading the policy",
+			 c.pid);
 		reload(d);
-	else
+	} else {
 		d->tamper = c;
+	}
 	mark_dirty(d);
 }
 
@@ -310,6 +416,7 @@ static int watch(struct daemon *d, int fd)
 
 static int open_all(struct daemon *d)
 {
+	struct ucred holder = { 0, 0, 0 };
 	sigset_t mask;
 	int ret;
 
@@ -328,7 +435,10 @@ static int open_all(struct daemon *d)
 	    (ret = nft_watch_open(&d->tables)) < 0 ||
 	    (ret = nft_open(&d->nft)) < 0)
 		return ret;
-	d->ctlfd = ctl_listen();
+	d->ctlfd = ctl_listen(&holder);
+	if (d->ctlfd == -EADDRINUSE && holder.pid && holder.uid != 0)
+		log_err("@%s is held by pid %d of uid %u, not by root: refusing to start",
+			ICC_CTL_NAME, holder.pid, holder.uid);
 	if (d->ctlfd < 0)
 		return d->ctlfd == -EADDRINUSE ? -EALREADY : d->ctlfd;
 	if ((ret = watch(d, d->sigfd)) < 0 || (ret = watch(d, d->ctlfd)) < 0 ||
@@ -350,6 +460,7 @@ static void close_all(struct daemon *d)
 	if (d->epfd >= 0)
 		close(d->epfd);
 	policy_free(d->p);
+	ruleset_free(d->last);
 	seen_free(d);
 }
 
@@ -370,7 +481,8 @@ static void loop(struct daemon *d)
 	struct epoll_event ev[8];
 
 	while (!d->stop) {
-		int n = epoll_wait(d->epfd, ev, 8, d->dirty ? d->retry_ms : -1);
+		int64_t now = now_ms();
+		int n = epoll_wait(d->epfd, ev, 8, sleep_ms(d, now));
 
 		if (n < 0 && errno != EINTR) {
 			log_err("epoll: %s", strerror(errno));
@@ -378,17 +490,19 @@ static void loop(struct daemon *d)
 		}
 		for (int i = 0; i < n; i++)
 			dispatch(d, ev[i].data.fd);
+		now = now_ms();
+		if (!d->dirty && d->rescan_at && now >= d->rescan_at)
+			mark_dirty(d);
 		/* Only once every queue is empty: one reconcile per burst. */
-		if (d->dirty && !d->stop && reconcile(d) < 0 && n == 0)
-			d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ?
-				      RETRY_MAX_MS : d->retry_ms * 2;
+		if (d->dirty && !d->stop && now >= d->not_before)
+			schedule(d, reconcile(d), now_ms());
 	}
 }
 
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1,
-			    .retry_ms = RETRY_MS };
+			    .retry_ms = RETRY_MS, .rescan_ms = RESCAN_MS };
 	int ret;
 
 	log_open("icc-policyd", o->foreground, o->verbose);
@@ -401,11 +515,18 @@ int daemon_run(const struct daemon_opts *o)
 		log_err("another icc-policyd already guards this network namespace");
 	else if (ret < 0)
 		log_err("cannot start: %s", strerror(-ret));
-	mark_dirty(&d);
-	if (ret < 0 || reconcile(&d) == -EEXIST) {
+	if (ret < 0) {
 		close_all(&d);
 		return 1;
 	}
+	mark_dirty(&d);
+	ret = reconcile(&d);
+	/* Other failures are retried in the loop; this one is not ours to fix. */
+	if (ret == -EEXIST) {
+		close_all(&d);
+		return 1;
+	}
+	schedule(&d, ret, now_ms());
 	log_info("started: policy %s, %zu bridge%s, %zu container%s", o->config,
 		 d.p->nbridges, d.p->nbridges == 1 ? "" : "s", d.p->ncontainers,
 		 d.p->ncontainers == 1 ? "" : "s");

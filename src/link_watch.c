@@ -39,11 +39,15 @@ static int listen_all_nsid(struct nl_sock *sk)
 	return 0;
 }
 
+#define LINK_RCVBUF	(4 << 20)	/* every container's namespace talks here */
+
 int link_watch_open(struct link_watch **out, int rcvbuf)
 {
 	struct link_watch *w = calloc(1, sizeof(*w));
 	int ret = -ENOMEM;
 
+	if (rcvbuf <= 0)
+		rcvbuf = LINK_RCVBUF;
 	if (!w || !(w->sk = nl_socket_alloc()))
 		goto fail;
 	nl_socket_disable_seq_check(w->sk);
@@ -56,12 +60,16 @@ int link_watch_open(struct link_watch **out, int rcvbuf)
 	if (nl_connect(w->sk, NETLINK_ROUTE) < 0)
 		goto fail;
 	nl_socket_set_passcred(w->sk, 1);
+	ret = -EPERM;
 	if (nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, 0) < 0 ||
 	    (ret = listen_all_nsid(w->sk)) < 0)
 		goto fail;
 	nl_socket_set_nonblocking(w->sk);
-	if (rcvbuf > 0)
-		nl_socket_set_buffer_size(w->sk, rcvbuf, 0);
+	/* FORCE: past net.core.rmem_max, which we hold CAP_NET_ADMIN for. */
+	if (setsockopt(nl_socket_get_fd(w->sk), SOL_SOCKET, SO_RCVBUFFORCE,
+		       &rcvbuf, sizeof(rcvbuf)) < 0)
+		setsockopt(nl_socket_get_fd(w->sk), SOL_SOCKET, SO_RCVBUF,
+			   &rcvbuf, sizeof(rcvbuf));
 	*out = w;
 	return 0;
 fail:

@@ -89,7 +89,7 @@ static int on_event(const struct nlmsghdr *nlh, void *data)
 
 int nft_watch_read(struct nft_watch *w, pid_t self, struct nft_change *c)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
+	static char buf[65536];	/* a notification may exceed a page */
 	ssize_t n;
 
 	w->self = self;

@@ -10,7 +10,7 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 29
+plan 32
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -58,12 +58,14 @@ containers = {
   lx = { bridge = "lxcbr0"; name = "lx1"; };
   lxp = { bridge = "lxcbr0"; name = "lx2"; };
   lx4c = { bridge = "lxcbr0"; name = "lx4"; };
+  late = { bridge = "docker0"; name = "shop-late-1"; };
 };
 links = (
   { from = "web"; to = "db"; ports = [ "tcp/5432" ]; },
   { from = "lx"; to = "web"; ports = [ "tcp/80" ]; },
   { from = "lxp"; to = "db"; ports = [ "tcp/5432" ]; },
-  { from = "lx4c"; to = "web"; ports = [ "tcp/80" ]; }
+  { from = "lx4c"; to = "web"; ports = [ "tcp/80" ]; },
+  { from = "late"; to = "web"; ports = [ "tcp/80" ]; }
 );
 discovery = { netns = "$E2E_TMP/no-netns"; docker = "$DOCKER"; docker_netns = "/run/netns"; lxc = "$LXC"; lxc_cgroup = "$CGROUP"; };
 EOF
@@ -139,6 +141,17 @@ tcp lx4    172.17.0.2 80   no   lx4 unknown: its namespace needs CAP_SYS_PTRACE 
 
 like "$(cat "$DAEMON_LOG")" "/proc/[0-9]+/ns/net: not usable as a network namespace" \
 	"without CAP_SYS_PTRACE the daemon says why it cannot see lx4's namespace"
+
+# ---- Docker writes a container's state after its veth appears: no
+# netlink event then, the daemon must look again by itself
+mkcontainer dlate H docker0 172.17.0.7/16 172.17.0.1
+sleep 0.5
+no_elem H links4 "172.17.0.7 ." && pass "a port with no state file yet is unknown" ||
+	fail "a port with no state file yet is unknown"
+docker_ctr dlate shop-late-1 true '{}'
+within "its state file written later: rules live within 2 s, no event needed" 2 \
+	has_elem H links4 "172.17.0.7 . 172.17.0.2 . tcp . 80"
+allowed tcp dlate 172.17.0.2 80 "late Docker container -> web allowed"
 
 # ---- claiming the host's own address
 ip -n "$(ns dweb)" addr add 172.17.0.1/32 dev eth0

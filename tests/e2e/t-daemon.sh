@@ -9,7 +9,7 @@
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 
-plan 42
+plan 50
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -78,6 +78,12 @@ like "$(daemon_log_since "$lines")" "changed by pid [0-9]+ \(nft\); restored" \
 allowed tcp web 172.17.0.13 5432 "after restore: web -> db allowed"
 denied tcp db 172.17.0.2 5432 "after restore: db -> web denied"
 
+# ---- a change to someone else's table is not tampering with ours
+lines=$(daemon_log_lines)
+nsx H nft add table ip someone_else
+sleep 0.5
+unlike "$(daemon_log_since "$lines")" "restored" "another table's change is not reported as tampering"
+
 # ---- someone edits an element in
 nsx H nft add element inet icc links4 '{ 172.17.0.13 . 172.17.0.2 . tcp . 5432 }'
 within "an element added by hand is removed within 1 s" \
@@ -127,6 +133,13 @@ no_elem H links4 "172.17.0.13 . 172.17.0.2" && pass "the daemon did not put the 
 	fail "the daemon did not put the old link back"
 icc H -c "$POL" diff
 is "$ICC_RC" 0 "diff after apply with the daemon running: in sync"
+write_policy ',
+  { from = "db"; to = "web"; ports = [ "tcp/5432" ]; }' | xargs cat >"$E2E_TMP/other.conf"
+cp "$E2E_TMP/good.conf" "$POL"
+icc H -c "$E2E_TMP/other.conf" apply
+is "$ICC_RC" 1 "apply of another file than the daemon's fails"
+like "$ICC_ERR" "icc-policyd enforces .*, not .*other.conf" "and says the daemon enforces its own"
+within "the daemon's policy is back within 1 s" 1 no_elem H links4 "172.17.0.13 . 172.17.0.2"
 icc H -c "$POL" flush
 is "$ICC_RC" 1 "flush refuses while the daemon guards the namespace"
 like "$ICC_ERR" "stop it first" "flush says why"
@@ -137,3 +150,27 @@ wait "$DAEMON_PID" 2>/dev/null
 like "$(tail -1 "$DAEMON_LOG")" "the rules stay in force" "SIGTERM: the daemon says the rules stay"
 allowed tcp web 172.17.0.13 5432 "after SIGTERM: web -> db allowed"
 denied tcp db 172.17.0.2 5432 "after SIGTERM: db -> web denied"
+
+# ---- an unprivileged process squatting the control name
+setsid ip netns exec "$(ns H)" setpriv --reuid=65534 --regid=65534 --clear-groups \
+	"$PYTHON" -c '
+import socket, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.bind("\0icc-policyd"); s.listen(1)
+while True:
+    c, _ = s.accept()
+    try:
+        c.recv(64); c.send(b"ok\n/etc/passwd\n")
+    except OSError:
+        pass
+    c.close()
+' </dev/null >/dev/null 2>&1 &
+E2E_PIDS+=($!)
+sleep 0.5
+: >"$DAEMON_LOG"
+if daemon_start H "$POL"; then fail "the daemon refuses to start while uid 65534 holds @icc-policyd"
+else pass "the daemon refuses to start while uid 65534 holds @icc-policyd"; fi
+like "$(cat "$DAEMON_LOG")" "held by pid [0-9]+ of uid 65534" "and says who holds the name"
+icc H -c "$POL" apply
+is "$ICC_RC" 1 "apply does not believe an unprivileged @icc-policyd"
+like "$ICC_ERR" "not running as root" "and says why"
