@@ -158,11 +158,16 @@ static bool same_file(const char *a, const char *b)
  * would keep enforcing the one it loaded at start. It enforces its own
  * file: if that is not ours, it has just undone what we applied.
  */
-static int tell_daemon(const struct cli *c)
+static int tell_daemon(const struct cli *c, size_t named)
 {
 	char ans[4400], *path;
 	int ret = ctl_request("reload\n", ans, sizeof(ans), 30000);
 
+	/* Nobody follows named containers now: their addresses will age. */
+	if ((ret == -ECONNREFUSED || ret == -ENOENT) && named)
+		fprintf(stderr, "icc-policy: note: %zu container%s named, not "
+			"addressed; without icc-policyd their addresses are those "
+			"found now\n", named, named == 1 ? " is" : "s are");
 	if (ret == -ECONNREFUSED || ret == -ENOENT)
 		return 0;
 	if (ret == -EPERM) {
@@ -196,6 +201,7 @@ int cmd_apply(const struct cli *c, int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct cmd_plan cp = { 0 };
+	size_t named = 0;
 	int o, ret;
 
 	optind = 1;
@@ -213,6 +219,8 @@ int cmd_apply(const struct cli *c, int argc, char **argv)
 		printf("in sync: nothing to change\n");
 	else if (!ret)
 		ret = commit(c, &cp);
+	for (size_t i = 0; cp.p && i < cp.p->ncontainers; i++)
+		named += cp.p->containers[i].ident != ICC_ID_IP;
 	cmd_plan_free(&cp);
-	return ret ? ret : tell_daemon(c);
+	return ret ? ret : tell_daemon(c, named);
 }

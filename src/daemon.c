@@ -27,11 +27,10 @@
 #define RETRY_MS	200	/* after a failed reconcile, doubling ... */
 #define RETRY_MAX_MS	5000	/* ... up to this, so a lasting fault is not a log flood */
 /*
- * Between two reconciles at least this long: a single event is handled at
- * once, but a container that loops on its own addresses cannot keep us
- * rediscovering every port without pause.
+ * Between two reconciles at least as long as the last one took: an event
+ * is handled at once, but a container that loops on its own addresses can
+ * keep us busy half the time at most, whatever the size of the host.
  */
-#define MIN_GAP_MS	50
 /*
  * While a port on a managed bridge is unknown, look again after this,
  * doubling up to RETRY_MAX_MS: Docker writes a container's state file
@@ -104,12 +103,9 @@ static void seen_free(struct daemon *d)
 	d->nseen = 0;
 }
 
-static bool line_in(char *const *v, size_t n, const char *s)
+static int str_cmp(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if (!strcmp(v[i], s))
-			return true;
-	return false;
+	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* The ports as text, one line each, for logging what came and went. */
@@ -137,21 +133,31 @@ static size_t world_lines(const struct icc_plan *pl, char ***out)
 		n++;
 	}
 	free(buf);
+	if (n)
+		qsort(v, n, sizeof(*v), str_cmp);
 	*out = v;
 	return n;
 }
 
+/* What came and went since the last reconcile: a merge of sorted lines. */
 static void log_ports(struct daemon *d, const struct icc_plan *pl)
 {
 	char **now = NULL;
-	size_t n = world_lines(pl, &now);
+	size_t n = world_lines(pl, &now), i = 0, j = 0;
 
-	for (size_t i = 0; i < d->nseen; i++)
-		if (!line_in(now, n, d->seen[i]))
-			log_info("- %s", d->seen[i]);
-	for (size_t i = 0; i < n; i++)
-		if (!line_in(d->seen, d->nseen, now[i]))
-			log_info("+ %s", now[i]);
+	while (i < d->nseen || j < n) {
+		int c = i == d->nseen ? 1 : j == n ? -1 :
+			strcmp(d->seen[i], now[j]);
+
+		if (c < 0)
+			log_info("- %s", d->seen[i++]);
+		else if (c > 0)
+			log_info("+ %s", now[j++]);
+		else {
+			i++;
+			j++;
+		}
+	}
 	seen_free(d);
 	d->seen = now;
 	d->nseen = n;
@@ -299,16 +305,21 @@ static int sleep_ms(const struct daemon *d, int64_t now)
 	return due <= now ? 0 : (int)(due - now);
 }
 
-/* After a reconcile: when the next one may run, and when to look again. */
-static void schedule(struct daemon *d, int ret, int64_t now)
+/*
+ * After a reconcile that began at start: when the next one may run, and
+ * when to look again.
+ */
+static void schedule(struct daemon *d, int ret, int64_t start)
 {
+	int64_t now = now_ms();
+
 	if (ret < 0) {
 		d->not_before = now + d->retry_ms;
 		d->retry_ms = d->retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS :
 			      d->retry_ms * 2;
 		return;
 	}
-	d->not_before = now + MIN_GAP_MS;
+	d->not_before = now + (now - start);
 	d->rescan_at = 0;
 	if (d->unknown) {
 		d->rescan_at = now + d->rescan_ms;
@@ -320,6 +331,7 @@ static void schedule(struct daemon *d, int ret, int64_t now)
 /* One control request; the answer's first line is "ok" or "error". */
 static const char *ctl_answer(struct daemon *d, const char *req)
 {
+	int64_t start;
 	int ret;
 
 	if (!strcmp(req, "ping\n"))
@@ -329,8 +341,9 @@ static const char *ctl_answer(struct daemon *d, const char *req)
 	if (reload(d) < 0)
 		return "error\nreload refused: the policy has problems; see the daemon's log\n";
 	/* Answer only once the reloaded policy is live. */
+	start = now_ms();
 	ret = reconcile(d);
-	schedule(d, ret, now_ms());
+	schedule(d, ret, start);
 	return ret < 0 ? "error\nreloaded, but the ruleset could not be made live; see the daemon's log\n" :
 	       "ok\n";
 }
@@ -495,7 +508,7 @@ static void loop(struct daemon *d)
 			mark_dirty(d);
 		/* Only once every queue is empty: one reconcile per burst. */
 		if (d->dirty && !d->stop && now >= d->not_before)
-			schedule(d, reconcile(d), now_ms());
+			schedule(d, reconcile(d), now);
 	}
 }
 
@@ -503,6 +516,7 @@ int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1,
 			    .retry_ms = RETRY_MS, .rescan_ms = RESCAN_MS };
+	int64_t start;
 	int ret;
 
 	log_open("icc-policyd", o->foreground, o->verbose);
@@ -520,13 +534,14 @@ int daemon_run(const struct daemon_opts *o)
 		return 1;
 	}
 	mark_dirty(&d);
+	start = now_ms();
 	ret = reconcile(&d);
 	/* Other failures are retried in the loop; this one is not ours to fix. */
 	if (ret == -EEXIST) {
 		close_all(&d);
 		return 1;
 	}
-	schedule(&d, ret, now_ms());
+	schedule(&d, ret, start);
 	log_info("started: policy %s, %zu bridge%s, %zu container%s", o->config,
 		 d.p->nbridges, d.p->nbridges == 1 ? "" : "s", d.p->ncontainers,
 		 d.p->ncontainers == 1 ? "" : "s");

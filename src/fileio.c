@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "icc/fileio.h"
 
@@ -49,8 +50,15 @@ out:
 int file_read_state(const char *path, size_t max, bool missing_ok,
 		    char **text, struct icc_diags *warn)
 {
+	struct stat st;
 	size_t len;
-	int ret = file_read(path, max, text, &len);
+	int ret;
+
+	/* A FIFO or a device where a state file should be would block us. */
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return S_ISDIR(st.st_mode) ? 0 :
+		       diags_add(warn, path, 0, "not a regular file; skipped");
+	ret = file_read(path, max, text, &len);
 
 	/* A file beside the folders, or a folder without the file. */
 	if (ret == -ENOTDIR || (ret == -ENOENT && missing_ok))
