@@ -56,8 +56,7 @@ int file_read_state(const char *path, size_t max, bool missing_ok,
 
 	/* A FIFO or a device where a state file should be would block us. */
 	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode))
-		return S_ISDIR(st.st_mode) ? 0 :
-		       diags_add(warn, path, 0, "not a regular file; skipped");
+		return diags_add(warn, path, 0, "not a regular file; skipped");
 	ret = file_read(path, max, text, &len);
 
 	/* A file beside the folders, or a folder without the file. */
