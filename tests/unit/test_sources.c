@@ -958,6 +958,27 @@ static void test_read_file(void **state)
 	assert_int_equal(len, 99);
 }
 
+/* A FIFO where a config should be must not block the scan. */
+static void test_fifo_state(void **state)
+{
+	struct icc_diags warn = { 0 };
+	struct icc_lxc l;
+	char dir[32], path[PATH_MAX], line[2 * PATH_MAX];
+
+	(void)state;
+	scratch_dir(dir);
+	mkdirf("%s/pipe", dir);
+	snprintf(path, sizeof(path), "%s/pipe/config", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(lxc_scan(dir, &l, &warn), 0);
+	assert_int_equal(l.n, 0);
+	snprintf(line, sizeof(line), "%s/pipe/config: not a regular file; skipped\n", dir);
+	assert_has_diag(&warn, line);
+	lxc_free(&l);
+	diags_free(&warn);
+	rm_tree(dir);
+}
+
 static void test_free_null(void **state)
 {
 	struct icc_docker d = { 0 };
@@ -1058,6 +1079,7 @@ int main(void)
 		cmocka_unit_test(test_lxc_scan_long_path),
 		cmocka_unit_test(test_lxc_scan_many),
 		cmocka_unit_test(test_read_file),
+		cmocka_unit_test(test_fifo_state),
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_out_of_memory),
 	};
