@@ -1,0 +1,260 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+#
+# icc-policyd event latency: from a container's veth joining a managed
+# bridge to its rules being live in the kernel.
+#
+#   sudo bench/event-latency.sh [N...]      (default: 150)
+#
+# For each N: a throwaway topology in network namespaces (names carry this
+# script's PID, all removed on exit), icc-policyd started in the host
+# namespace H, then bench/event_latency.py attaches the N prepared ports to
+# docker0 one at a time and times each until the daemon's nf_tables commit
+# notification.  Writes bench/RESULTS-event-latency.md (override with
+# RESULTS=path) and prints a table.
+#
+#   H:  docker0 172.17.0.1/16, lo up
+#       hub  172.17.0.2   port vhub, on docker0, up
+#       c<i> 172.17.<i/250+1>.<i%250+2>   port vc<i>, NOT on docker0 (down)
+#
+# Nothing is created in the caller's network namespace: only
+# `ip netns add/del/exec` and processes run from here.
+
+set -u
+
+BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+SRCDIR=$(cd "$BENCH_DIR/.." && pwd)
+ICC_POLICYD=${ICC_POLICYD:-$SRCDIR/icc-policyd}
+PYTHON=${PYTHON:-python3}
+RESULTS=${RESULTS:-$BENCH_DIR/RESULTS-event-latency.md}
+ID=iccbench$$
+TMP=
+DAEMON_PID=
+MEAS_PID=
+NSES=()
+
+die() { echo "event-latency: $*" >&2; exit 1; }
+say() { echo "event-latency: $*" >&2; }
+
+cleanup() {
+	local rc=$? n i
+	trap - EXIT
+	if [ -n "$MEAS_PID" ]; then
+		kill -TERM "$MEAS_PID" 2>/dev/null
+		wait "$MEAS_PID" 2>/dev/null
+	fi
+	if [ -n "$DAEMON_PID" ]; then
+		kill -TERM "$DAEMON_PID" 2>/dev/null
+		for i in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DAEMON_PID" 2>/dev/null
+		wait "$DAEMON_PID" 2>/dev/null
+	fi
+	for n in "${NSES[@]}"; do
+		ip netns del "$n" 2>/dev/null
+	done
+	# Anything of ours that slipped through (a failure half-way).
+	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$ID-"); do
+		ip netns del "$n" 2>/dev/null
+	done
+	[ -n "$TMP" ] && rm -rf "$TMP"
+	exit "$rc"
+}
+
+# ---------------------------------------------------------------- checks
+
+[ "$(id -u)" -eq 0 ] || die "needs root (network namespaces, nftables): sudo $0 $*"
+for t in ip nft timeout "$PYTHON"; do
+	command -v "$t" >/dev/null 2>&1 || die "$t not installed"
+done
+[ -x "$ICC_POLICYD" ] || die "icc-policyd not built at $ICC_POLICYD (run make)"
+SIZES=("$@")
+[ ${#SIZES[@]} -eq 0 ] && SIZES=(150)
+for n in "${SIZES[@]}"; do
+	case $n in ''|*[!0-9]*) die "N must be a number, got '$n'" ;; esac
+	if [ "$n" -lt 1 ] || [ "$n" -gt 2000 ]; then die "N must be 1..2000, got $n"; fi
+done
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/icc-bench.XXXXXX") || die "mktemp"
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# A private copy: others may rebuild the tree while this runs.
+cp "$ICC_POLICYD" "$TMP/icc-policyd" || die "copy $ICC_POLICYD"
+DAEMON_BIN=$TMP/icc-policyd
+
+ns() { echo "$ID-$1"; }
+nsx() { local n=$1; shift; ip netns exec "$(ns "$n")" "$@"; }
+mkns() {
+	local n
+	n=$(ns "$1")
+	ip netns add "$n" || die "ip netns add $n"
+	NSES+=("$n")
+	ip -n "$n" link set lo up || die "lo up in $n"
+}
+
+addr_of() { echo "172.17.$(( $1 / 250 + 1 )).$(( $1 % 250 + 2 ))"; }
+
+# ---------------------------------------------------------------- one run
+
+# topology N: H, hub, c1..cN (c<i>'s port exists, on no bridge).
+topology() {
+	local n=$1 i
+	mkns H
+	ip -n "$(ns H)" link add docker0 type bridge || die "bridge"
+	ip -n "$(ns H)" addr add 172.17.0.1/16 dev docker0
+	ip -n "$(ns H)" link set docker0 up
+	nsx H sysctl -qw net.ipv4.ip_forward=0
+
+	mkns hub
+	ip -n "$(ns H)" link add vhub type veth peer name eth0 netns "$(ns hub)" || die "veth hub"
+	ip -n "$(ns H)" link set vhub master docker0 up
+	ip -n "$(ns hub)" addr add 172.17.0.2/16 dev eth0
+	ip -n "$(ns hub)" link set eth0 up
+
+	for i in $(seq "$n"); do mkns "c$i"; done
+	# One ip process for all the veths.
+	for i in $(seq "$n"); do
+		echo "link add vc$i type veth peer name eth0 netns $(ns "c$i")"
+	done | ip -n "$(ns H)" -batch - || die "veths"
+	for i in $(seq "$n"); do
+		printf 'addr add %s/16 dev eth0\nlink set eth0 up\n' "$(addr_of "$i")" |
+			ip -n "$(ns "c$i")" -batch - || die "eth0 of c$i"
+	done
+}
+
+write_policy() {	# N FILE
+	local n=$1 f=$2 i
+	{
+		echo 'version = 1;'
+		echo 'bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; } );'
+		echo 'containers = {'
+		echo "  hub = { bridge = \"docker0\"; name = \"$(ns hub)\"; };"
+		for i in $(seq "$n"); do
+			echo "  c$i = { bridge = \"docker0\"; name = \"$(ns "c$i")\"; };"
+		done
+		echo '};'
+		echo 'links = ('
+		for i in $(seq "$n"); do
+			printf '  { from = "c%d"; to = "hub"; ports = [ "tcp/80" ]; }%s\n' \
+				"$i" "$( [ "$i" -lt "$n" ] && echo ,)"
+		done
+		echo ');'
+	} >"$f"
+}
+
+daemon_start() {	# CONF LOG
+	local i
+	setsid ip netns exec "$(ns H)" "$DAEMON_BIN" -f -c "$1" </dev/null >>"$2" 2>&1 &
+	DAEMON_PID=$!	# ip netns exec execs: this is the daemon
+	for i in $(seq 200); do
+		grep -q "started: policy" "$2" 2>/dev/null && return 0
+		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
+		sleep 0.05
+	done
+	return 1
+}
+
+daemon_stop() {
+	local i
+	[ -n "$DAEMON_PID" ] || return 0
+	kill -TERM "$DAEMON_PID" 2>/dev/null
+	for i in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$DAEMON_PID" 2>/dev/null
+	wait "$DAEMON_PID" 2>/dev/null
+	DAEMON_PID=
+}
+
+teardown() {
+	local n
+	for n in "${NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
+	NSES=()
+}
+
+# count_links: live links4 elements c<i> -> hub tcp/80.
+count_links() {
+	nsx H nft list set inet icc links4 | grep -o ' \. 172\.17\.0\.2 \. tcp \. 80\b' | wc -l
+}
+
+run_one() {	# N
+	local n=$1
+	local i ports="" addrs="" conf="$TMP/policy-$n.conf" log="$TMP/daemon-$n.log"
+	local out="$TMP/run-$n" rc=0 have note
+	local load0 ns0
+	say "N=$n: building the topology"
+	topology "$n"
+	load0=$(cut -d' ' -f1-3 /proc/loadavg)
+	ns0=$(( $(ip netns list | wc -l) - n - 2 ))
+	write_policy "$n" "$conf"
+	for i in $(seq "$n"); do
+		ports+="${ports:+,}vc$i"
+		addrs+="${addrs:+,}$(addr_of "$i")"
+	done
+	daemon_start "$conf" "$log" || { cat "$log" >&2; die "icc-policyd did not start"; }
+	have=$(count_links)
+	[ "$have" -eq 0 ] || say "warning: $have link elements live before any port joined"
+	say "N=$n: daemon pid $DAEMON_PID; timing $n events"
+	# Bounded: 5 s per event at worst, plus slack.
+	# In the background, so that a signal to this script runs the cleanup
+	# at once instead of after the measurer.
+	timeout $(( n * 6 + 60 )) ip netns exec "$(ns H)" "$PYTHON" "$BENCH_DIR/event_latency.py" \
+		--daemon-pid "$DAEMON_PID" --bridge docker0 --ports "$ports" --addrs "$addrs" \
+		--json "$out.json" >"$out.table" &
+	MEAS_PID=$!
+	wait "$MEAS_PID" || rc=$?
+	MEAS_PID=
+	cat "$out.table"
+	[ -s "$out.json" ] || die "N=$n: the measurer wrote nothing (exit $rc)"
+	sleep 0.5
+	have=$(count_links)
+	kill -0 "$DAEMON_PID" 2>/dev/null || say "warning: the daemon died during the run"
+	note=$(grep -Eic 'failed|lost|error|refused|warn' "$log")
+	if [ "$note" -eq 0 ]; then note="no line matching failed/lost/error/refused/warn"
+	else
+		note="$note line(s) matching failed/lost/error/refused/warn: $(grep -Ei 'failed|lost|error|refused|warn' "$log" | head -3 | tr '\n' ';' | sed 's/|/\\|/g')"
+		say "daemon log: $note"
+	fi
+	"$PYTHON" "$BENCH_DIR/event_latency.py" --daemon-log "$log" --skip-first --json "$out.daemon"
+	"$PYTHON" "$BENCH_DIR/event_latency.py" --json "$out.json" \
+		--annotate "final_elements=$have" "log_note=$note" \
+		"load=$load0 -> $(cut -d' ' -f1-3 /proc/loadavg)" \
+		"other_netns=$ns0 -> $(( $(ip netns list | wc -l) - n - 2 ))"
+	if [ "$BENCH_LOGDIR" != "$TMP" ]; then
+		cp "$log" "$BENCH_LOGDIR/daemon-$n.log"
+		cp "$out.json" "$BENCH_LOGDIR/run-$n.json"
+	fi
+	say "N=$n: $have live link elements (want $n); measurer exit $rc"
+	[ "$have" -eq "$n" ] || say "warning: want $n live link elements, have $have"
+	daemon_stop
+	teardown
+	RUNS+=("$out.json")
+}
+
+# ---------------------------------------------------------------- main
+
+BENCH_LOGDIR=${BENCH_LOGDIR:-$TMP}
+RUNS=()
+json_str() { "$PYTHON" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
+{
+	echo "{"
+	echo "\"date\": $(json_str "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"),"
+	echo "\"kernel\": $(json_str "$(uname -r)"),"
+	echo "\"cpu\": $(json_str "$(grep -m1 '^model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"),"
+	echo "\"nproc\": $(json_str "$(nproc)"),"
+	echo "\"nft\": $(json_str "$(nft --version 2>/dev/null)"),"
+	echo "\"python\": $(json_str "$("$PYTHON" --version 2>&1)"),"
+	echo "\"binary\": $(json_str "$ICC_POLICYD, sha256 $(sha256sum "$DAEMON_BIN" | cut -c1-12), tree $(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null)$( [ -n "$(git -C "$SRCDIR" status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)')")",
+	echo "\"netns_total\": $(json_str "$(ip netns list | wc -l)"),"
+	echo "\"command\": $(json_str "sudo bench/event-latency.sh${*:+ $*}")"
+	echo "}"
+} >"$TMP/env.json" || die "env"
+
+for n in "${SIZES[@]}"; do
+	run_one "$n"
+	cp "$TMP/env.json" "$TMP/run-$n.env"
+done
+
+"$PYTHON" "$BENCH_DIR/event_latency.py" --report "${RUNS[@]}" --out "$RESULTS" >/dev/null ||
+	die "report"
+say "wrote $RESULTS"
+echo
+cat "$RESULTS"
