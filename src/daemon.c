@@ -7,6 +7,7 @@
  * only the set elements that changed.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -512,6 +513,26 @@ static void loop(struct daemon *d)
 	}
 }
 
+/* Tells the parent that forked us (see icc-policyd.c) that we run. */
+static void ready(const struct daemon_opts *o)
+{
+	int null;
+
+	if (o->ready_fd < 0)
+		return;
+	if (write(o->ready_fd, "1", 1) < 0)
+		log_warn("cannot tell the parent we started: %s", strerror(errno));
+	close(o->ready_fd);
+	log_detach();
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null >= 0) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		close(null);
+	}
+}
+
 int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1,
@@ -546,6 +567,7 @@ int daemon_run(const struct daemon_opts *o)
 		 d.p->nbridges, d.p->nbridges == 1 ? "" : "s", d.p->ncontainers,
 		 d.p->ncontainers == 1 ? "" : "s");
 	sd_notify(0, "READY=1");
+	ready(o);
 	loop(&d);
 	sd_notify(0, "STOPPING=1");
 	log_info("stopping; the rules stay in force");

@@ -12,6 +12,7 @@ struct daemon_opts {
 	bool foreground;
 	int verbose;
 	int rcvbuf;		/* link events receive buffer, bytes (0: default) */
+	int ready_fd;		/* write a byte here once started, or -1 */
 };
 
 /* Runs until SIGTERM/SIGINT; returns the process exit code. */

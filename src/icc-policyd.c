@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include "daemon.h"
 
@@ -17,13 +19,51 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: icc-policyd [-c FILE] [-f] [-v] [--rcvbuf BYTES]\n"
 		"  -c, --config FILE  the policy (default %s)\n"
-		"  -f, --foreground   stay in the foreground, log to stderr\n"
+		"  -f, --foreground   stay in the foreground, log to stderr (without it:\n"
+		"                     detach once the policy is live, log to syslog;\n"
+		"                     under systemd, stay and log to syslog)\n"
 		"  -v, --verbose      also log discovery notes and other processes' commits\n"
 		"      --rcvbuf BYTES link-event receive buffer (tests force lost events with it)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      the version\n"
 		"Signals: HUP reloads the policy, TERM and INT stop (the rules stay).\n",
 		DEFAULT_CONFIG);
+}
+
+/*
+ * Without -f and outside systemd (which supervises a Type=notify service
+ * in the foreground): the classic detach, but the parent waits until the
+ * child has made the policy live, so that its exit status says whether
+ * the daemon started.
+ */
+static int background(struct daemon_opts *o)
+{
+	char *config, c = 0;
+	int p[2];
+	pid_t pid;
+
+	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
+		perror("icc-policyd");
+		return 1;
+	}
+	if (pid > 0) {
+		close(p[1]);
+		if (read(p[0], &c, 1) != 1)
+			return 1;	/* the child said why on stderr */
+		return 0;
+	}
+	close(p[0]);
+	setsid();
+	/* After chdir("/") a relative -c would name another file on reload. */
+	if (!(config = realpath(o->config, NULL))) {
+		perror(o->config);
+		return 1;
+	}
+	o->config = config;
+	if (chdir("/") < 0)
+		return 1;
+	o->ready_fd = p[1];
+	return daemon_run(o);
 }
 
 int main(int argc, char **argv)
@@ -37,7 +77,7 @@ int main(int argc, char **argv)
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct daemon_opts o = { .config = DEFAULT_CONFIG };
+	struct daemon_opts o = { .config = DEFAULT_CONFIG, .ready_fd = -1 };
 	char *end;
 	int c;
 
@@ -62,9 +102,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	/*
-	 * Without -f we still do not fork: systemd (Type=notify) and the
-	 * tests supervise us; -f only chooses stderr over syslog.
-	 */
+	if (!o.foreground && !getenv("NOTIFY_SOCKET"))
+		return background(&o);
 	return daemon_run(&o);
 }

@@ -5,14 +5,21 @@
 
 #include "log.h"
 
-static int log_fg, log_verbose;
+static int log_fg, log_verbose, log_tty;
 
 void log_open(const char *ident, int foreground, int verbose)
 {
 	log_fg = foreground;
 	log_verbose = verbose;
+	/* Until detached, whoever started us sees why a start failed. */
+	log_tty = !foreground;
 	if (!foreground)
 		openlog(ident, LOG_PID, LOG_DAEMON);
+}
+
+void log_detach(void)
+{
+	log_tty = 0;
 }
 
 void log_msg(int prio, const char *fmt, ...)
@@ -32,7 +39,16 @@ void log_msg(int prio, const char *fmt, ...)
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	} else {
-		vsyslog(prio, fmt, ap);
+		va_list copy;
+
+		va_copy(copy, ap);
+		vsyslog(prio, fmt, copy);
+		va_end(copy);
+		if (log_tty && prio <= LOG_WARNING) {
+			fprintf(stderr, "icc-policyd: ");
+			vfprintf(stderr, fmt, ap);
+			fputc('\n', stderr);
+		}
 	}
 	va_end(ap);
 }

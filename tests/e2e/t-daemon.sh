@@ -9,7 +9,7 @@
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 
-plan 50
+plan 55
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -165,7 +165,8 @@ while True:
         pass
     c.close()
 ' </dev/null >/dev/null 2>&1 &
-E2E_PIDS+=($!)
+squatter=$!
+E2E_PIDS+=($squatter)
 sleep 0.5
 : >"$DAEMON_LOG"
 if daemon_start H "$POL"; then fail "the daemon refuses to start while uid 65534 holds @icc-policyd"
@@ -174,3 +175,22 @@ like "$(cat "$DAEMON_LOG")" "held by pid [0-9]+ of uid 65534" "and says who hold
 icc H -c "$POL" apply
 is "$ICC_RC" 1 "apply does not believe an unprivileged @icc-policyd"
 like "$ICC_ERR" "not running as root" "and says why"
+kill "$squatter"; wait "$squatter" 2>/dev/null
+
+# ---- without -f: detach once the policy is live; a bad start says why
+daemon_pids() {
+	ip netns pids "$(ns H)" | xargs -r ps -o pid=,comm= -p | awk '$2 == "icc-policyd" { print $1 }'
+}
+out=$(timeout 20 ip netns exec "$(ns H)" "$ICC_POLICYD" -c "$POL" 2>&1)
+is "$?" 0 "without -f the daemon starts, detaches and its parent exits 0"
+bgpid=$(daemon_pids)
+if [ -n "$bgpid" ]; then pass "the detached daemon runs (pid $bgpid)"; E2E_PIDS+=($bgpid)
+else fail "the detached daemon runs" "$out"; fi
+icc H -c "$POL" flush
+is "$ICC_RC" 1 "the detached daemon answers on @icc-policyd (flush refused)"
+[ -n "$bgpid" ] && kill "$bgpid"
+wait_until 3 test -z "$(daemon_pids)"
+printf 'version = 1;\nbridges = ( { name = "docker0"; subnet = "172.17.0.0/33"; } );\n' >"$E2E_TMP/bad.conf"
+out=$(timeout 20 ip netns exec "$(ns H)" "$ICC_POLICYD" -c "$E2E_TMP/bad.conf" 2>&1)
+is "$?" 1 "without -f a bad policy: exit 1"
+like "$out" "bad.conf:2: bridge docker0: subnet" "and FILE:LINE on stderr"
