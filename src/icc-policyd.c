@@ -39,7 +39,7 @@ static void usage(FILE *f)
 static int background(struct daemon_opts *o)
 {
 	char *config, c = 0;
-	int p[2];
+	int p[2], ret;
 	pid_t pid;
 
 	if (pipe2(p, O_CLOEXEC) < 0 || (pid = fork()) < 0) {
@@ -54,16 +54,16 @@ static int background(struct daemon_opts *o)
 	}
 	close(p[0]);
 	setsid();
+	o->ready_fd = p[1];
 	/* After chdir("/") a relative -c would name another file on reload. */
 	if (!(config = realpath(o->config, NULL))) {
 		perror(o->config);
 		return 1;
 	}
 	o->config = config;
-	if (chdir("/") < 0)
-		return 1;
-	o->ready_fd = p[1];
-	return daemon_run(o);
+	ret = chdir("/") < 0 ? 1 : daemon_run(o);
+	free(config);
+	return ret;
 }
 
 int main(int argc, char **argv)
