@@ -6,8 +6,10 @@
 # Builds a "host" namespace with docker0 (containers web, db, cache),
 # lxcbr0 (container lx) and an uplink eth0 to an "internet" namespace;
 # shows `icc-policy diff`, prints who can reach whom, applies
-# contrib/demo.conf, prints the table again, shows `diff` once more and
-# removes everything it made.  Nothing outside its own namespaces is
+# contrib/demo.conf, prints the table again, shows `diff` once more, then
+# runs icc-policyd with the same policy plus a container named by its
+# namespace, starts that container and shows it enforced, and removes
+# everything it made.  Nothing outside its own namespaces is
 # touched.  Needs root, iproute2, nftables' kernel support and socat.
 #
 # Usage: contrib/demo.sh [POLICY]     (ICC_POLICY=path/to/icc-policy)
@@ -159,6 +161,45 @@ echo
 echo "== diff again"
 icc diff | head -n 20
 echo "# diff exit status: ${PIPESTATUS[0]} (0 = in sync)"
+
+# icc-policyd: the same policy, plus a container "api" named by its
+# namespace instead of an address; the daemon finds it as it starts.
+policyd=${ICC_POLICYD:-$(dirname "$ICC_POLICY")/icc-policyd}
+if [ -x "$policyd" ]; then
+	echo
+	echo "== icc-policyd: a container named, not addressed, enforced as it starts"
+	cat >"$tmp/daemon.conf" <<EOF
+version = 1;
+bridges = (
+  { name = "docker0"; subnet = "172.17.0.0/16"; uplink = "eth0"; },
+  { name = "lxcbr0";  subnet = "10.0.3.0/24"; }
+);
+containers = {
+  web   = { bridge = "docker0"; ip = "172.17.0.2"; };
+  db    = { bridge = "docker0"; ip = "172.17.0.3"; };
+  cache = { bridge = "docker0"; ip = "172.17.0.4"; };
+  lx    = { bridge = "lxcbr0";  ip = "10.0.3.5"; };
+  api   = { bridge = "docker0"; name = "$id-api"; };
+};
+links = (
+  { from = "web"; to = "db";    ports = [ "tcp/5432" ]; },
+  { from = "web"; to = "cache"; ports = [ "tcp/6379" ]; },
+  { from = "lx";  to = "web";   ports = [ "tcp/80" ]; },
+  { from = "api"; to = "db";    ports = [ "tcp/5432" ]; }
+);
+publish = ( { container = "web"; port = "tcp/80"; host = "127.0.0.1:8080"; } );
+EOF
+	setsid ip netns exec "$id-host" "$policyd" -f -c "$tmp/daemon.conf" \
+		</dev/null >"$tmp/daemon.log" 2>&1 &
+	pids+=($!)
+	for i in $(seq 50); do grep -q "started" "$tmp/daemon.log" && break; sleep 0.1; done
+	container api docker0 172.17.0.9/16 172.17.0.1
+	sleep 0.5
+	printf 'api -> db:5432 (linked): %s\n' "$(probe api 172.17.0.3 5432 >/dev/null && echo ok || echo --)"
+	printf 'api -> cache:6379 (not linked): %s\n' "$(probe api 172.17.0.4 6379 >/dev/null && echo ok || echo --)"
+	echo "# the daemon's log:"
+	sed 's/^/#   /' "$tmp/daemon.log"
+fi
 
 echo
 echo "== cleaning up"

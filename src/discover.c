@@ -365,6 +365,27 @@ out:
 	return ret;
 }
 
+/*
+ * A port nobody named whose address is a container's static ip is that
+ * container's port: known, so not looked for again and again, though its
+ * address stays the policy's (world_bind never binds static containers).
+ */
+static int member_static(struct dctx *c, struct icc_member *m)
+{
+	for (size_t j = 0; j < m->naddrs; j++)
+		for (size_t i = 0; i < c->p->ncontainers; i++) {
+			const struct icc_container *ct = &c->p->containers[i];
+			int ret;
+
+			if (ct->ident != ICC_ID_IP || ct->bridge != m->bridge ||
+			    ct->ip.s_addr != m->addrs[j].s_addr)
+				continue;
+			if ((ret = member_add(m, (unsigned)i, "static", "ip")) < 0)
+				return ret;
+		}
+	return 0;
+}
+
 /* The far end: its MAC (for LXC's hwaddr) and, once identified, addresses. */
 static int member_fill(struct dctx *c, struct icc_member *m)
 {
@@ -385,7 +406,9 @@ static int member_fill(struct dctx *c, struct icc_member *m)
 	 * The peer may vanish while we look: then it has no addresses.
 	 */
 	ret = member_addrs(c, m);
-	return ret == -ENOMEM ? ret : 0;
+	if (ret == -ENOMEM)
+		return ret;
+	return m->ncontainers ? 0 : member_static(c, m);
 }
 
 /* The veth ports of policy bridge b, appended to w. */

@@ -34,6 +34,19 @@ static size_t claims_count(const struct icc_policy *p, const struct icc_world *w
 	return n;
 }
 
+/* Whether m is the container whose static ip is a (not a rival claim). */
+static bool is_static_owner(const struct icc_policy *p,
+			    const struct icc_member *m, struct in_addr a)
+{
+	for (size_t k = 0; k < m->ncontainers; k++) {
+		const struct icc_container *ct = &p->containers[m->containers[k]];
+
+		if (ct->ident == ICC_ID_IP && ct->ip.s_addr == a.s_addr)
+			return true;
+	}
+	return false;
+}
+
 static struct claim *claims_make(const struct icc_policy *p,
 				 const struct icc_world *w, size_t *n)
 {
@@ -47,8 +60,9 @@ static struct claim *claims_make(const struct icc_policy *p,
 			v[(*n)++] = (struct claim){ ntohl(p->containers[i].ip.s_addr), -1 };
 	for (size_t i = 0; i < w->n; i++)
 		for (size_t j = 0; j < w->v[i].naddrs; j++)
-			v[(*n)++] = (struct claim){ ntohl(w->v[i].addrs[j].s_addr),
-						    (long)i };
+			if (!is_static_owner(p, &w->v[i], w->v[i].addrs[j]))
+				v[(*n)++] = (struct claim){ ntohl(w->v[i].addrs[j].s_addr),
+							    (long)i };
 	qsort(v, *n, sizeof(*v), claim_cmp);
 	return v;
 }
@@ -105,19 +119,23 @@ static void distrust(const struct icc_member *m, struct in_addr a,
 		  m->who[0] ? m->who : "port", inet_ntop(AF_INET, &a, s, sizeof(s)));
 }
 
-static int bind_member(const struct icc_world *w, size_t i,
-		       const struct claim *v, size_t nv,
+static int bind_member(const struct icc_policy *p, const struct icc_world *w,
+		       size_t i, const struct claim *v, size_t nv,
 		       struct icc_binding *b, struct icc_diags *warn)
 {
 	const struct icc_member *m = &w->v[i];
 
 	for (size_t j = 0; j < m->naddrs; j++) {
+		if (is_static_owner(p, m, m->addrs[j]))
+			continue;
 		if (!trusted(v, nv, ntohl(m->addrs[j].s_addr), (long)i)) {
 			distrust(m, m->addrs[j], warn);
 			continue;
 		}
+		/* A static container has its ip and nothing else. */
 		for (size_t k = 0; k < m->ncontainers; k++)
-			if (bind_add(&b[m->containers[k]], m->addrs[j]) < 0)
+			if (p->containers[m->containers[k]].ident != ICC_ID_IP &&
+			    bind_add(&b[m->containers[k]], m->addrs[j]) < 0)
 				return -ENOMEM;
 	}
 	return 0;
@@ -138,7 +156,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 		    bind_add(&b[i], p->containers[i].ip) < 0)
 			goto out;
 	for (size_t i = 0; i < w->n; i++)
-		if ((ret = bind_member(w, i, v, nv, b, warn)) < 0)
+		if ((ret = bind_member(p, w, i, v, nv, b, warn)) < 0)
 			goto out;
 	for (size_t i = 0; i < p->ncontainers; i++)
 		qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), addr_cmp);

@@ -169,6 +169,23 @@ static void test_static_wins(void **state)
 	policy_free(p);
 }
 
+/* The port of a static container is known as that container. */
+static void test_static_port(void **state)
+{
+	struct icc_policy *p = load();
+	struct icc_world w = { 0 };
+	const unsigned web[] = { 0 }, cache[] = { 2 };
+
+	(void)state;
+	member(&w, "vweb", "netns web", (const char *[]){ "172.17.0.2", NULL }, web, 1);
+	member(&w, "vcache", "static ip", (const char *[]){ "172.17.0.9", "172.17.0.10", NULL }, cache, 1);
+	/* No rival claim, and the static container gains no other address. */
+	expect(p, &w, "172.17.0.2 . 172.17.0.9 . tcp . 6379\n",
+	       "127.0.0.1 . tcp . 8080 : 172.17.0.2 . 80\n", 0);
+	world_free(&w);
+	policy_free(p);
+}
+
 /* Two ports claiming one address: neither gets it. */
 static void test_duplicate_claim(void **state)
 {
@@ -251,6 +268,7 @@ int main(void)
 		cmocka_unit_test(test_named_and_group),
 		cmocka_unit_test(test_two_addresses),
 		cmocka_unit_test(test_static_wins),
+		cmocka_unit_test(test_static_port),
 		cmocka_unit_test(test_duplicate_claim),
 		cmocka_unit_test(test_unknown_port),
 		cmocka_unit_test(test_port_in_two_entries),
