@@ -46,6 +46,7 @@ struct daemon {
 	struct icc_nft *nft;
 	struct link_watch *links;
 	struct nft_watch *tables;
+	struct state_watch *files;	/* NULL when nobody is named */
 	int epfd, sigfd, ctlfd;
 	bool dirty, stop;
 	struct nft_change tamper;	/* a foreign change to report, pid 0: none */
@@ -59,6 +60,9 @@ struct daemon {
 	size_t unknown;			/* ports nobody in the policy is */
 	struct icc_ruleset *last;	/* what our last reconcile made live */
 };
+
+static int watch(struct daemon *d, int fd);
+static int files_watch(struct daemon *d);
 
 static double ms_since(const struct timespec *t)
 {
@@ -269,6 +273,8 @@ static int reload(struct daemon *d)
 	policy_free(d->p);
 	d->p = np;
 	log_info("reloaded %s", d->o->config);
+	if (files_watch(d) < 0)
+		log_warn("cannot watch the container state folders; changes there are seen at the next event");
 	mark_dirty(d);
 	sd_notify(0, "READY=1");
 	return 0;
@@ -421,6 +427,41 @@ static void on_tables(struct daemon *d)
 	mark_dirty(d);
 }
 
+static void on_files(struct daemon *d)
+{
+	int ret = state_watch_read(d->files, d->p->paths.docker, d->p->paths.lxc);
+
+	if (ret < 0)
+		log_err("state file events: %s", strerror(-ret));
+	if (ret == 0)
+		return;
+	log_debug("container state files changed");
+	mark_dirty(d);
+	d->rescan_ms = RESCAN_MS;
+}
+
+/*
+ * The state folders of the policy in force. A reload may name others:
+ * the watch is made again. Without named containers nothing is watched.
+ */
+static int files_watch(struct daemon *d)
+{
+	bool named = false;
+	int ret;
+
+	for (size_t i = 0; i < d->p->ncontainers; i++)
+		named |= d->p->containers[i].ident != ICC_ID_IP;
+	if (d->files)
+		epoll_ctl(d->epfd, EPOLL_CTL_DEL, state_watch_fd(d->files), NULL);
+	state_watch_close(d->files);
+	d->files = NULL;
+	if (!named)
+		return 0;
+	if ((ret = state_watch_open(&d->files, d->p->paths.docker, d->p->paths.lxc)) < 0)
+		return ret;
+	return watch(d, state_watch_fd(d->files));
+}
+
 static int watch(struct daemon *d, int fd)
 {
 	struct epoll_event ev = { .events = EPOLLIN, .data.fd = fd };
@@ -457,7 +498,8 @@ static int open_all(struct daemon *d)
 		return d->ctlfd == -EADDRINUSE ? -EALREADY : d->ctlfd;
 	if ((ret = watch(d, d->sigfd)) < 0 || (ret = watch(d, d->ctlfd)) < 0 ||
 	    (ret = watch(d, link_watch_fd(d->links))) < 0 ||
-	    (ret = watch(d, nft_watch_fd(d->tables))) < 0)
+	    (ret = watch(d, nft_watch_fd(d->tables))) < 0 ||
+	    (ret = files_watch(d)) < 0)
 		return ret;
 	return 0;
 }
@@ -466,6 +508,7 @@ static void close_all(struct daemon *d)
 {
 	link_watch_close(d->links);
 	nft_watch_close(d->tables);
+	state_watch_close(d->files);
 	nft_close(d->nft);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
@@ -486,6 +529,8 @@ static void dispatch(struct daemon *d, int fd)
 		on_ctl(d);
 	else if (fd == link_watch_fd(d->links))
 		on_links(d);
+	else if (d->files && fd == state_watch_fd(d->files))
+		on_files(d);
 	else
 		on_tables(d);
 }

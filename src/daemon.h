@@ -31,6 +31,18 @@ int link_watch_fd(const struct link_watch *w);
 int link_watch_read(struct link_watch *w);
 void link_watch_close(struct link_watch *w);
 
+/*
+ * Container managers' state files (inotify): Docker's and LXC's folders.
+ * Folders that do not exist are not watched (not an error).
+ */
+struct state_watch;
+int state_watch_open(struct state_watch **out, const char *docker,
+		     const char *lxc);
+int state_watch_fd(const struct state_watch *w);
+/* Drains what is queued: the number of changes seen, or -errno. */
+int state_watch_read(struct state_watch *w, const char *docker, const char *lxc);
+void state_watch_close(struct state_watch *w);
+
 /* nf_tables change events (NFNLGRP_NFTABLES). */
 struct nft_change {
 	uint32_t genid;

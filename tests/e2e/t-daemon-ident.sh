@@ -10,7 +10,7 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 32
+plan 33
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -148,9 +148,13 @@ mkcontainer dlate H docker0 172.17.0.7/16 172.17.0.1
 sleep 0.5
 no_elem H links4 "172.17.0.7 ." && pass "a port with no state file yet is unknown" ||
 	fail "a port with no state file yet is unknown"
+lines=$(daemon_log_lines)
 docker_ctr dlate shop-late-1 true '{}'
-within "its state file written later: rules live within 2 s, no event needed" 2 \
+within "its state file written later: rules live within 1 s" 1 \
 	has_elem H links4 "172.17.0.7 . 172.17.0.2 . tcp . 80"
+diag "live ${WAITED} ms after the file was written"
+like "$(daemon_log_since "$lines")" "container state files changed" \
+	"the daemon saw the file change itself (inotify), not only by looking again"
 allowed tcp dlate 172.17.0.2 80 "late Docker container -> web allowed"
 
 # ---- claiming the host's own address
