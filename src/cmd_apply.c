@@ -105,6 +105,23 @@ int cmd_diff(const struct cli *c, int argc, char **argv)
 	return run_diff(c, false);
 }
 
+/* Connections of links that are gone end now, not when they go idle. */
+static int cut_connections(struct icc_plan *pl)
+{
+	size_t n;
+	int ret = plan_revoke(pl, &n);
+
+	if (ret < 0) {
+		print_errno("the ruleset is live, but cutting the connections of "
+			    "removed links failed", ret);
+		return 1;
+	}
+	if (n)
+		printf("cut %zu connection%s that no link allows any more\n", n,
+		       n == 1 ? "" : "s");
+	return 0;
+}
+
 static int commit(const struct cli *c, struct cmd_plan *cp)
 {
 	struct icc_plan *pl = &cp->plan;
@@ -131,6 +148,8 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 		printf("applied %zu change%s to table inet %s\n",
 		       diff_count(&pl->diff), diff_count(&pl->diff) == 1 ? "" : "s",
 		       ICC_TABLE);
+	if ((ret = cut_connections(pl)))
+		return ret;
 	ret = plan_knobs(pl, &err);
 	diags_print(stderr, &err);
 	diags_free(&err);

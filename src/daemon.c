@@ -213,6 +213,20 @@ static void log_result(struct daemon *d, const struct icc_plan *pl, bool tamper)
 	}
 }
 
+/* Connections of links or containers that are gone end now. */
+static void cut_connections(struct icc_plan *pl)
+{
+	size_t n;
+	int ret = plan_revoke(pl, &n);
+
+	if (ret < 0)
+		log_err("cutting the connections of removed links failed: %s",
+			strerror(-ret));
+	else if (n)
+		log_info("cut %zu connection%s that no link allows any more", n,
+			 n == 1 ? "" : "s");
+}
+
 /* Makes the kernel match the policy and the containers running now. */
 static int reconcile(struct daemon *d)
 {
@@ -227,6 +241,8 @@ static int reconcile(struct daemon *d)
 		tamper = tampered(d, &pl);
 		ret = plan_commit(&pl, d->nft, &err);
 	}
+	if (ret == 0)
+		cut_connections(&pl);
 	if (ret == 0)
 		ret = plan_knobs(&pl, &err);
 	log_diags(LOG_DEBUG, &notes);

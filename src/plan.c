@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "icc/plan.h"
+#include "icc/revoke.h"
 
 int plan_want(struct icc_plan *pl, const struct icc_policy *p,
 	      struct icc_diags *notes, struct icc_diags *warn,
@@ -55,6 +56,16 @@ int plan_commit(struct icc_plan *pl, struct icc_nft *n, struct icc_diags *err)
 int plan_knobs(struct icc_plan *pl, struct icc_diags *err)
 {
 	return pl->knobs.n ? kernel_apply(&pl->knobs, err) : 0;
+}
+
+int plan_revoke(struct icc_plan *pl, size_t *n)
+{
+	*n = 0;
+	/* A table that was not there allowed nothing. */
+	if (!pl->live || !pl->live->present || !pl->have_diff ||
+	    !diff_count(&pl->diff))
+		return 0;
+	return ct_revoke(pl->live, pl->want, n);
 }
 
 size_t plan_count(const struct icc_plan *pl)

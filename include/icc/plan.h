@@ -47,6 +47,12 @@ int plan_commit(struct icc_plan *pl, struct icc_nft *n, struct icc_diags *err);
 /* Sets the kernel knobs; call after plan_commit(), so that route_localnet
  * is only turned on once the loopback guard is live. */
 int plan_knobs(struct icc_plan *pl, struct icc_diags *err);
+/*
+ * After plan_commit(): deletes the conntrack entries of connections that a
+ * link allowed before the commit and none allows now (revoke.h); *n is
+ * how many.
+ */
+int plan_revoke(struct icc_plan *pl, size_t *n);
 /* Changes the last plan_diff() found, knobs included. */
 size_t plan_count(const struct icc_plan *pl);
 void plan_free(struct icc_plan *pl);

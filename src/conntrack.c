@@ -1,0 +1,111 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Deleting the conntrack entries of revoked links (libnetfilter_conntrack:
+ * one filtered dump, then one delete per entry, on a second handle since
+ * a handle cannot take requests while it dumps).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <libnetfilter_conntrack/libnetfilter_conntrack.h>
+
+#include "icc/revoke.h"
+
+struct revoke_ctx {
+	const struct icc_ruleset *before, *after;
+	struct nf_conntrack **doomed;
+	size_t n, cap;
+	int err;
+};
+
+/* The first packet as the forward hook saw it: after DNAT, the reply's source. */
+static void flow_of(const struct nf_conntrack *ct, struct icc_flow *f)
+{
+	f->src = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
+	f->dst = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
+	f->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
+	f->dport = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP ?
+		   ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC)) : 0;
+	f->icmp_type = f->proto == IPPROTO_ICMP ?
+		       nfct_get_attr_u8(ct, ATTR_ICMP_TYPE) : 0;
+}
+
+static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
+		    void *data)
+{
+	struct revoke_ctx *c = data;
+	struct icc_flow f;
+
+	(void)type;
+	flow_of(ct, &f);
+	if (!ruleset_link_allows(c->before, &f) || ruleset_link_allows(c->after, &f))
+		return NFCT_CB_CONTINUE;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		struct nf_conntrack **v = realloc(c->doomed, cap * sizeof(*v));
+
+		if (!v) {
+			c->err = -ENOMEM;
+			return NFCT_CB_STOP;
+		}
+		c->doomed = v;
+		c->cap = cap;
+	}
+	if (!(c->doomed[c->n] = nfct_clone(ct))) {
+		c->err = -ENOMEM;
+		return NFCT_CB_STOP;
+	}
+	c->n++;
+	return NFCT_CB_CONTINUE;
+}
+
+static int dump(struct revoke_ctx *c)
+{
+	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
+	struct nfct_filter_dump *fd = nfct_filter_dump_create();
+	int ret = 0;
+
+	if (!h || !fd) {
+		ret = h ? -ENOMEM : -errno;
+		goto out;
+	}
+	nfct_filter_dump_set_attr_u8(fd, NFCT_FILTER_DUMP_L3NUM, AF_INET);
+	nfct_callback_register(h, NFCT_T_ALL, on_entry, c);
+	if (nfct_query(h, NFCT_Q_DUMP_FILTER, fd) < 0)
+		ret = -errno;
+	if (c->err)
+		ret = c->err;
+out:
+	if (fd)
+		nfct_filter_dump_destroy(fd);
+	if (h)
+		nfct_close(h);
+	return ret;
+}
+
+int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
+	      size_t *n)
+{
+	struct revoke_ctx c = { .before = before, .after = after };
+	struct nfct_handle *h = NULL;
+	int ret = dump(&c);
+
+	*n = 0;
+	if (ret == 0 && c.n && !(h = nfct_open(CONNTRACK, 0)))
+		ret = -errno;
+	for (size_t i = 0; ret == 0 && i < c.n; i++) {
+		/* Gone already (it timed out meanwhile) is as good as deleted. */
+		if (nfct_query(h, NFCT_Q_DESTROY, c.doomed[i]) < 0 && errno != ENOENT)
+			ret = -errno;
+		else
+			(*n)++;
+	}
+	for (size_t i = 0; i < c.n; i++)
+		nfct_destroy(c.doomed[i]);
+	free(c.doomed);
+	if (h)
+		nfct_close(h);
+	return ret;
+}

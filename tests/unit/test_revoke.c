@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/*
+ * Which connections a ruleset's links allow (src/revoke.c): the decision
+ * behind cutting connections when links go. The conntrack side is tested
+ * with real connections in tests/e2e/t-revoke.sh.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <arpa/inet.h>
+
+#include <cmocka.h>
+
+#include "icc/compile.h"
+#include "icc/revoke.h"
+
+static const char policy[] =
+	"version = 1;\n"
+	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; } );\n"
+	"containers = {\n"
+	"  web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; };\n"
+	"  db = { bridge = \"docker0\"; ip = \"172.17.0.3\"; };\n"
+	"  cache = { bridge = \"docker0\"; ip = \"172.17.0.4\"; };\n"
+	"};\n"
+	"links = (\n"
+	"  { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\", \"udp/1000-2000\", \"icmp\" ]; },\n"
+	"  { from = \"cache\"; to = \"web\"; ports = [ \"any\" ]; }\n"
+	");\n";
+
+static struct icc_ruleset *compiled(void)
+{
+	struct icc_diags d = { 0 };
+	struct icc_policy *p = NULL;
+	struct icc_ruleset *rs = NULL;
+
+	assert_int_equal(policy_load_string(policy, "t.conf", &p, &d), 0);
+	assert_int_equal(compile_policy(p, NULL, &rs), 0);
+	policy_free(p);
+	return rs;
+}
+
+static bool allows(const struct icc_ruleset *rs, const char *src,
+		   const char *dst, uint8_t proto, uint16_t port, uint8_t type)
+{
+	struct icc_flow f = { .proto = proto, .dport = port, .icmp_type = type };
+
+	assert_int_equal(inet_pton(AF_INET, src, &f.src), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, &f.dst), 1);
+	return ruleset_link_allows(rs, &f);
+}
+
+static void test_allows(void **state)
+{
+	struct icc_ruleset *rs = compiled();
+
+	(void)state;
+	assert_true(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_TCP, 5432, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_TCP, 5433, 0));
+	assert_false(allows(rs, "172.17.0.3", "172.17.0.2", IPPROTO_TCP, 5432, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_UDP, 5432, 0));
+	/* Both ends of a range, and just outside. */
+	assert_true(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_UDP, 1000, 0));
+	assert_true(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_UDP, 2000, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_UDP, 999, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_UDP, 2001, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.4", IPPROTO_UDP, 1500, 0));
+	/* icmp means echo request only. */
+	assert_true(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_ICMP, 0, 8));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_ICMP, 0, 13));
+	/* any: every protocol, one direction. */
+	assert_true(allows(rs, "172.17.0.4", "172.17.0.2", IPPROTO_TCP, 22, 0));
+	assert_true(allows(rs, "172.17.0.4", "172.17.0.2", 132, 0, 0));
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.4", IPPROTO_TCP, 22, 0));
+	/* Something no link speaks of (egress, say). */
+	assert_false(allows(rs, "172.17.0.2", "198.51.100.1", IPPROTO_TCP, 443, 0));
+	ruleset_free(rs);
+}
+
+static void test_empty(void **state)
+{
+	struct icc_ruleset *rs = ruleset_new();
+
+	(void)state;
+	assert_false(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_TCP, 5432, 0));
+	ruleset_free(rs);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_allows),
+		cmocka_unit_test(test_empty),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
