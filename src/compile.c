@@ -14,6 +14,32 @@ static void ipv4_range(const struct icc_prefix *p, uint32_t *lo, uint32_t *hi)
 	*hi = htonl(a | ~mask);
 }
 
+/* The host services a bridge's containers may open connections to. */
+static int compile_host(const struct icc_bridge *b, struct icc_ruleset *rs)
+{
+	for (size_t i = 0; i < b->nhost_ports; i++) {
+		const struct icc_port *pt = &b->host_ports[i];
+		struct icc_key k = { .len = 0 }, e;
+
+		key_ifname(&k, b->name);
+		if (pt->proto == 0 || pt->proto == IPPROTO_ICMP) {
+			int ret = set_add(&rs->sets[pt->proto ? ICC_SET_HOST4ICMP :
+						  ICC_SET_HOST4ANY], &k, NULL, NULL,
+					  pt->line);
+			if (ret)
+				return ret;
+			continue;
+		}
+		key_proto(&k, pt->proto);
+		e = k;
+		key_port(&k, pt->lo);
+		key_port(&e, pt->hi);
+		if (set_add(&rs->sets[ICC_SET_HOST4], &k, &e, NULL, pt->line))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
 {
 	for (size_t i = 0; i < p->nbridges; i++) {
@@ -30,7 +56,8 @@ static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
 		key_ipv4(&lo, a);
 		key_ifname(&hi, b->name);
 		key_ipv4(&hi, z);
-		if ((ret = set_add(&rs->sets[ICC_SET_SUBNETS4], &lo, &hi, NULL, b->line)))
+		if ((ret = set_add(&rs->sets[ICC_SET_SUBNETS4], &lo, &hi, NULL, b->line)) ||
+		    (ret = compile_host(b, rs)))
 			return ret;
 		if (!b->uplink[0] || !b->egress)
 			continue;

@@ -25,7 +25,7 @@
 /* Registers as nft allocates them: 16-byte fields in NFT_REG_n, 4-byte
  * fields in 32-bit registers counted from NFT_REG32_00. */
 enum { R1 = NFT_REG_1, R2 = NFT_REG_2, R9 = NFT_REG32_01,
-       R10 = NFT_REG32_02, R11 = NFT_REG32_03 };
+       R10 = NFT_REG32_02, R11 = NFT_REG32_03, R13 = NFT_REG32_05 };
 
 struct rb {
 	struct nftnl_rule *r;
@@ -150,13 +150,13 @@ static void ipv4_only(struct rb *b)
 }
 
 /* nft converts the 1-byte protocol in interval concatenations. */
-static void l4proto_hton(struct rb *b)
+static void byteorder_hton(struct rb *b, uint32_t reg)
 {
 	struct nftnl_expr *e = rb_expr(b, "byteorder");
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, R10);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, R10);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SREG, reg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_DREG, reg);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_OP, NFT_BYTEORDER_HTON);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_LEN, 1);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_BYTEORDER_SIZE, 2);
@@ -177,7 +177,7 @@ static void port_key(struct rb *b, bool interval)
 	addr_pair(b);
 	meta(b, NFT_META_L4PROTO, R10);
 	if (interval)
-		l4proto_hton(b);
+		byteorder_hton(b, R10);
 	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R11);
 }
 
@@ -228,6 +228,63 @@ static void fib_local(struct rb *b)
 #define CT_ESTABLISHED_RELATED \
 	(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED))
 
+static void ct_state_verdict(struct rb *b, uint32_t states, int v)
+{
+	ct_bits(b, NFT_CT_STATE, states);
+	verdict(b, v, NULL);
+}
+
+/* The rules of chains input and to_host (22 on). */
+static void host_rule(struct rb *b, size_t i)
+{
+	switch (i) {
+	case 22:	/* iifname @bridges jump to_host */
+		meta(b, NFT_META_IIFNAME, R1);
+		lookup(b, ICC_SET_BRIDGES, 0, false);
+		verdict(b, NFT_JUMP, "to_host");
+		break;
+	case 23:	/* ct state established,related accept */
+		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
+		break;
+	case 24:	/* ct state invalid drop */
+		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
+		break;
+	case 25:	/* meta l4proto ipv6-icmp accept */
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_ICMPV6);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 26:	/* iifname . meta l4proto . th dport @host4 accept */
+		meta(b, NFT_META_IIFNAME, R1);
+		meta(b, NFT_META_L4PROTO, R2);
+		byteorder_hton(b, R2);
+		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R13);
+		lookup(b, ICC_SET_HOST4, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 27:	/* icmp type echo-request iifname @host4icmp accept */
+		ipv4_only(b);
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_ICMP);
+		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
+		cmp_u8(b, 8);
+		meta(b, NFT_META_IIFNAME, R1);
+		lookup(b, ICC_SET_HOST4ICMP, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 28:	/* iifname @host4any accept */
+		meta(b, NFT_META_IIFNAME, R1);
+		lookup(b, ICC_SET_HOST4ANY, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 29:
+		verdict(b, NF_DROP, NULL);
+		break;
+	default:
+		b->err = -EINVAL;
+	}
+}
+
 static void rule_body(struct rb *b, size_t i)
 {
 	static const char lo[16] = "lo";
@@ -246,12 +303,10 @@ static void rule_body(struct rb *b, size_t i)
 		verdict(b, NFT_JUMP, i == 1 ? "from_bridge" : "to_bridge");
 		break;
 	case 3: case 13:	/* ct state established,related accept */
-		ct_bits(b, NFT_CT_STATE, CT_ESTABLISHED_RELATED);
-		verdict(b, NF_ACCEPT, NULL);
+		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
 		break;
 	case 4:		/* ct state invalid drop */
-		ct_bits(b, NFT_CT_STATE, NF_CT_STATE_INVALID_BIT);
-		verdict(b, NF_DROP, NULL);
+		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
 		break;
 	case 5:		/* iifname . ip saddr != @subnets4 drop */
 		ipv4_only(b);
@@ -327,7 +382,7 @@ static void rule_body(struct rb *b, size_t i)
 		nat(b, 0, false);
 		break;
 	default:
-		b->err = -EINVAL;
+		host_rule(b, i);
 	}
 }
 

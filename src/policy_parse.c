@@ -32,7 +32,7 @@ static const char *const discovery_keys[] = {
 	"netns", "docker", "docker_netns", "lxc", "lxc_cgroup", NULL
 };
 static const char *const bridge_keys[] = {
-	"name", "subnet", "uplink", "masquerade", "egress", NULL
+	"name", "subnet", "uplink", "masquerade", "egress", "host_ports", NULL
 };
 static const char *const container_keys[] = {
 	"bridge", "ip", "name", "labels", NULL
@@ -342,6 +342,10 @@ static const config_setting_t *get_strings(struct policy_ctx *c,
 					   const config_setting_t *g,
 					   const char *key, int *line);
 
+static bool parse_ports(struct policy_ctx *c, const char *label,
+			const config_setting_t *g, const char *key,
+			struct icc_port **ports, size_t *nports, int *line);
+
 static int line_of(const config_setting_t *s)
 {
 	return (int)config_setting_source_line(s);
@@ -561,8 +565,14 @@ static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
 	}
 	b.masquerade = masq < 0 ? uplink : masq;
 	b.egress = egress < 0 ? uplink : egress;
-	if (!ok)
+	/* Containers reach none of the host's own services but these. */
+	if (member(g, "host_ports"))
+		ok &= parse_ports(c, label, g, "host_ports", &b.host_ports,
+				  &b.nhost_ports, &line);
+	if (!ok) {
+		free(b.host_ports);
 		return false;
+	}
 	c->sbridges[c->p->nbridges] = src;
 	c->p->bridges[c->p->nbridges++] = b;
 	return true;
@@ -908,18 +918,19 @@ static const config_setting_t *get_strings(struct policy_ctx *c,
  * Overlapping entries in one list are refused: they say the author is
  * confused, and an nft interval set refuses overlapping elements anyway.
  */
-static bool port_add(struct policy_ctx *c, const char *label,
-		     struct icc_link *l, const struct icc_port *pt, size_t total)
+static bool port_add(struct policy_ctx *c, const char *label, const char *key,
+		     struct icc_port *ports, size_t *nports,
+		     const struct icc_port *pt, size_t total)
 {
 	char a[PORT_STRLEN], b[PORT_STRLEN];
 
 	if (pt->proto == 0 && total > 1) {
-		policy_err(c, pt->line, "%s: ports lists any with other ports; "
-			   "any already covers them", label);
+		policy_err(c, pt->line, "%s: %s lists any with other ports; "
+			   "any already covers them", label, key);
 		return false;
 	}
-	for (size_t i = 0; i < l->nports; i++) {
-		const struct icc_port *o = &l->ports[i];
+	for (size_t i = 0; i < *nports; i++) {
+		const struct icc_port *o = &ports[i];
 
 		if (!port_overlap(o, pt))
 			continue;
@@ -931,22 +942,24 @@ static bool port_add(struct policy_ctx *c, const char *label,
 				   port_str(pt, a), port_str(o, b));
 		return false;
 	}
-	l->ports[l->nports++] = *pt;
+	ports[(*nports)++] = *pt;
 	return true;
 }
 
+/* A list of port specifications at key: links' ports, host_ports. */
 static bool parse_ports(struct policy_ctx *c, const char *label,
-			const config_setting_t *g, struct icc_link *l, int *line)
+			const config_setting_t *g, const char *key,
+			struct icc_port **ports, size_t *nports, int *line)
 {
-	const config_setting_t *s = get_strings(c, label, g, "ports", line);
+	const config_setting_t *s = get_strings(c, label, g, key, line);
 	size_t n;
 	bool ok = true;
 
 	if (!s)
 		return false;
 	n = (size_t)config_setting_length(s);
-	l->ports = calloc(n, sizeof(*l->ports));
-	if (!l->ports) {
+	*ports = calloc(n, sizeof(**ports));
+	if (!*ports) {
 		c->oom = true;
 		return false;
 	}
@@ -963,7 +976,7 @@ static bool parse_ports(struct policy_ctx *c, const char *label,
 			continue;
 		}
 		pt.line = line_of(e);
-		ok &= port_add(c, label, l, &pt, n);
+		ok &= port_add(c, label, key, *ports, nports, &pt, n);
 	}
 	return ok;
 }
@@ -988,7 +1001,8 @@ static bool parse_link(struct policy_ctx *c, const config_setting_t *g,
 		f = container_ref(c, label, root, from, src.from);
 	if (get_string(c, label, g, "to", true, &to, &src.to) > 0)
 		t = container_ref(c, label, root, to, src.to);
-	ok = parse_ports(c, label, g, &l, &src.ports) && f >= 0 && t >= 0;
+	ok = parse_ports(c, label, g, "ports", &l.ports, &l.nports, &src.ports) &&
+	     f >= 0 && t >= 0;
 	if (!ok) {
 		free(l.ports);
 		return false;
@@ -1384,6 +1398,8 @@ void policy_free(struct icc_policy *p)
 	free(p->paths.lxc_cgroup);
 	for (size_t i = 0; i < p->nlinks; i++)
 		free(p->links[i].ports);
+	for (size_t i = 0; i < p->nbridges; i++)
+		free(p->bridges[i].host_ports);
 	for (size_t i = 0; i < p->npublishes; i++)
 		free(p->publishes[i].allow_from);
 	free(p->bridges);

@@ -60,6 +60,17 @@ static const char *bool_str(bool b)
 	return b ? "true" : "false";
 }
 
+static void print_ports(FILE *f, const char *key, const struct icc_port *v,
+			size_t n)
+{
+	char port[PORT_STRLEN];
+
+	fprintf(f, "%s = [ ", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%s\"%s\"", i ? ", " : "", port_str(&v[i], port));
+	fprintf(f, " ];");
+}
+
 static void print_bridge(FILE *f, const struct icc_bridge *b, bool last)
 {
 	char net[PREFIX_STRLEN];
@@ -70,19 +81,20 @@ static void print_bridge(FILE *f, const struct icc_bridge *b, bool last)
 	if (b->uplink[0])
 		fprintf(f, " uplink = \"%s\"; masquerade = %s; egress = %s;",
 			b->uplink, bool_str(b->masquerade), bool_str(b->egress));
+	if (b->nhost_ports) {
+		fprintf(f, " ");
+		print_ports(f, "host_ports", b->host_ports, b->nhost_ports);
+	}
 	fprintf(f, " }%s\n", last ? "" : ",");
 }
 
 static void print_link(FILE *f, const struct icc_policy *p,
 		       const struct icc_link *l, bool last)
 {
-	char port[PORT_STRLEN];
-
-	fprintf(f, "  { from = \"%s\"; to = \"%s\"; ports = [ ",
+	fprintf(f, "  { from = \"%s\"; to = \"%s\"; ",
 		p->containers[l->from].name, p->containers[l->to].name);
-	for (size_t i = 0; i < l->nports; i++)
-		fprintf(f, "%s\"%s\"", i ? ", " : "", port_str(&l->ports[i], port));
-	fprintf(f, " ]; }%s\n", last ? "" : ",");
+	print_ports(f, "ports", l->ports, l->nports);
+	fprintf(f, " }%s\n", last ? "" : ",");
 }
 
 static void print_publish(FILE *f, const struct icc_policy *p,

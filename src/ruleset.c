@@ -40,10 +40,16 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 	[ICC_SET_LOCAL4] = { "local4", 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), false, -1,
 		"loopback publishes: host addr . proto . port" },
+	[ICC_SET_HOST4] = { "host4", 3, K(ICC_T_IFNAME, ICC_T_PROTO, ICC_T_PORT),
+		0, K(0), true, 2, "host services: bridge . proto . port" },
+	[ICC_SET_HOST4ICMP] = { "host4icmp", 1, K(ICC_T_IFNAME), 0, K(0),
+		false, -1, "bridges that may ping the host" },
+	[ICC_SET_HOST4ANY] = { "host4any", 1, K(ICC_T_IFNAME), 0, K(0),
+		false, -1, "bridges that may reach every host service" },
 };
 
 enum { C_RAW_PRE, C_FORWARD, C_FROM_BRIDGE, C_TO_BRIDGE, C_NAT_PRE,
-       C_NAT_OUT, C_NAT_POST };
+       C_NAT_OUT, C_NAT_POST, C_INPUT, C_TO_HOST };
 
 /*
  * Priorities: the loopback guard runs in raw (-300), before conntrack and
@@ -58,6 +64,9 @@ const struct icc_chain_def icc_chain_defs[] = {
 	[C_NAT_PRE] = { "nat_pre", "nat", NF_INET_PRE_ROUTING, -100, "dstnat" },
 	[C_NAT_OUT] = { "nat_out", "nat", NF_INET_LOCAL_OUT, -100, "-100" },
 	[C_NAT_POST] = { "nat_post", "nat", NF_INET_POST_ROUTING, 100, "srcnat" },
+	/* Like forward: before the host's own input rules (0). */
+	[C_INPUT] = { "input", "filter", NF_INET_LOCAL_IN, -10, "filter - 10" },
+	[C_TO_HOST] = { "to_host", NULL, 0, 0, NULL },
 };
 const size_t icc_nchains = sizeof(icc_chain_defs) / sizeof(icc_chain_defs[0]);
 
@@ -88,6 +97,16 @@ const struct icc_rule_def icc_rule_defs[] = {
 	{ C_NAT_POST, "ip saddr 127.0.0.0/8 oifname @bridges masquerade" },
 	/* Only towards an uplink: never between two bridges. */
 	{ C_NAT_POST, "iifname . oifname @masq masquerade" },
+	/* New connections from containers to the host itself. */
+	{ C_INPUT, "iifname @bridges jump to_host" },
+	{ C_TO_HOST, "ct state established,related accept" },
+	{ C_TO_HOST, "ct state invalid drop" },
+	/* IPv6 neighbour and router discovery must reach the host. */
+	{ C_TO_HOST, "meta l4proto ipv6-icmp accept" },
+	{ C_TO_HOST, "iifname . meta l4proto . th dport @host4 accept" },
+	{ C_TO_HOST, "icmp type echo-request iifname @host4icmp accept" },
+	{ C_TO_HOST, "iifname @host4any accept" },
+	{ C_TO_HOST, "drop" },
 };
 const size_t icc_nrules = sizeof(icc_rule_defs) / sizeof(icc_rule_defs[0]);
 

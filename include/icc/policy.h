@@ -60,6 +60,8 @@ struct icc_bridge {
 	char uplink[ICC_IFNAMSIZ];	/* "" when the bridge has no uplink */
 	bool masquerade;		/* default: true when uplink is set */
 	bool egress;			/* default: true when uplink is set */
+	struct icc_port *host_ports;	/* host services its containers may use */
+	size_t nhost_ports;
 	int line;
 };
 

@@ -37,6 +37,9 @@ enum icc_set_id {
 	ICC_SET_PUBLISHED4,	/* allowed source . container . proto . port */
 	ICC_SET_DNAT4,		/* source . host addr . proto . host port : container . port */
 	ICC_SET_LOCAL4,		/* loopback addr . proto . host port : container . port */
+	ICC_SET_HOST4,		/* bridge . proto . port range: host services allowed */
+	ICC_SET_HOST4ICMP,	/* bridges whose containers may ping the host */
+	ICC_SET_HOST4ANY,	/* bridges whose containers may reach all of the host */
 	ICC_NSETS
 };
 

@@ -189,6 +189,9 @@ static void test_set_decls(void **state)
 		[ICC_SET_PUBLISHED4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval;",
 		[ICC_SET_DNAT4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; flags interval;",
 		[ICC_SET_LOCAL4] = "type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service;",
+		[ICC_SET_HOST4] = "type ifname . inet_proto . inet_service; flags interval;",
+		[ICC_SET_HOST4ICMP] = "type ifname;",
+		[ICC_SET_HOST4ANY] = "type ifname;",
 	};
 	struct icc_ruleset *rs = ruleset_new();
 
@@ -595,6 +598,25 @@ static size_t count_rules(const char *text, const char **chains)
 	return n;
 }
 
+static void test_host_ports(void **state)
+{
+	struct icc_ruleset *rs = compile_str(
+		"version = 1;\n"
+		"bridges = (\n"
+		"  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; host_ports = [ \"udp/53\", \"tcp/3128-3130\", \"icmp\" ]; },\n"
+		"  { name = \"lxcbr0\"; subnet = \"10.0.3.0/24\"; host_ports = [ \"any\" ]; },\n"
+		"  { name = \"br2\"; subnet = \"10.9.0.0/24\"; }\n"
+		");\n");
+
+	(void)state;
+	assert_set(rs, ICC_SET_HOST4,
+		   "\"docker0\" . tcp . 3128-3130\n"
+		   "\"docker0\" . udp . 53\n");
+	assert_set(rs, ICC_SET_HOST4ICMP, "\"docker0\"\n");
+	assert_set(rs, ICC_SET_HOST4ANY, "\"lxcbr0\"\n");
+	ruleset_free(rs);
+}
+
 static void test_rules_static(void **state)
 {
 	char *p1 = many_links(1), *p500 = many_links(500);
@@ -603,8 +625,8 @@ static void test_rules_static(void **state)
 	const char *ca, *cb;
 
 	(void)state;
-	assert_int_equal(icc_nrules, 22);
-	assert_int_equal(icc_nchains, 7);
+	assert_int_equal(icc_nrules, 30);
+	assert_int_equal(icc_nchains, 9);
 	assert_int_equal(count_rules(ta, &ca), icc_nrules);
 	assert_int_equal(count_rules(tb, &cb), icc_nrules);
 	/* The chains are the same text; only elements grow. */
@@ -675,6 +697,7 @@ int main(void)
 		cmocka_unit_test(test_link_ranges_merge),
 		cmocka_unit_test(test_canonicalize),
 		cmocka_unit_test(test_canonical_order),
+		cmocka_unit_test(test_host_ports),
 		cmocka_unit_test(test_rules_static),
 		cmocka_unit_test(test_print),
 	};

@@ -167,6 +167,8 @@ static uint32_t ip4(const char *s)
 	"+ chain inet icc nat_pre\n" \
 	"+ chain inet icc nat_out\n" \
 	"+ chain inet icc nat_post\n" \
+	"+ chain inet icc input\n" \
+	"+ chain inet icc to_host\n" \
 	"+ set inet icc bridges\n" \
 	"+ set inet icc subnets4\n" \
 	"+ set inet icc egress\n" \
@@ -178,6 +180,9 @@ static uint32_t ip4(const char *s)
 	"+ set inet icc published4\n" \
 	"+ map inet icc dnat4\n" \
 	"+ map inet icc local4\n" \
+	"+ set inet icc host4\n" \
+	"+ set inet icc host4icmp\n" \
+	"+ set inet icc host4any\n" \
 	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
 	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
 	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
@@ -199,7 +204,15 @@ static uint32_t ip4(const char *s)
 	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
 	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
 	"+ rule inet icc nat_post ip saddr 127.0.0.0/8 oifname @bridges masquerade\n" \
-	"+ rule inet icc nat_post iifname . oifname @masq masquerade\n"
+	"+ rule inet icc nat_post iifname . oifname @masq masquerade\n" \
+	"+ rule inet icc input iifname @bridges jump to_host\n" \
+	"+ rule inet icc to_host ct state established,related accept\n" \
+	"+ rule inet icc to_host ct state invalid drop\n" \
+	"+ rule inet icc to_host meta l4proto ipv6-icmp accept\n" \
+	"+ rule inet icc to_host iifname . meta l4proto . th dport @host4 accept\n" \
+	"+ rule inet icc to_host icmp type echo-request iifname @host4icmp accept\n" \
+	"+ rule inet icc to_host iifname @host4any accept\n" \
+	"+ rule inet icc to_host drop\n"
 
 static void test_create(void **state)
 {

@@ -317,7 +317,7 @@ static void test_full(void **state)
 /* Containers named instead of addressed, and where to look for them. */
 static const char dynamic[] =
 	"version = 1;\n"
-	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; } );\n"
+	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; host_ports = [ \"udp/53\", \"tcp/3128-3130\", \"icmp\" ]; } );\n"
 	"containers = {\n"
 	"  web = { bridge = \"docker0\"; name = \"web-1\"; };\n"
 	"  db = { bridge = \"docker0\"; labels = [ \"com.docker.compose.service=db\", \"com.docker.compose.project=shop\" ]; };\n"
@@ -341,6 +341,12 @@ static void test_dynamic(void **state)
 	assert_string_equal(p->containers[1].labels[0], "com.docker.compose.project=shop");
 	assert_string_equal(p->containers[1].labels[1], "com.docker.compose.service=db");
 	assert_int_equal(p->containers[2].ident, ICC_ID_IP);
+	assert_int_equal(p->bridges[0].nhost_ports, 3);
+	assert_int_equal(p->bridges[0].host_ports[1].proto, IPPROTO_TCP);
+	assert_int_equal(p->bridges[0].host_ports[1].lo, 3128);
+	assert_int_equal(p->bridges[0].host_ports[1].hi, 3130);
+	assert_int_equal(p->bridges[0].host_ports[2].proto, IPPROTO_ICMP);
+	assert_int_equal(q->bridges[0].nhost_ports, 0);
 	assert_string_equal(p->paths.netns, "/tmp/ns");
 	assert_string_equal(p->paths.docker, "/srv/docker");
 	assert_string_equal(p->paths.docker_netns, "/run/netns");
@@ -698,6 +704,7 @@ static void test_bad(void **state)
 #define BR1 "version = 1;\nbridges = (\n"
 #define LINK(s) BASE "links = (\n  " s "\n);\n"
 #define PUB(s) BASE "publish = (\n  " s "\n);\n"
+#define HOSTP(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; host_ports = " s "; } );\n"
 #define DYN(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  " s "\n};\n"
 
 int main(void)
@@ -969,6 +976,19 @@ int main(void)
 		    NAME ":14: publish db tcp/81: tcp host 127.0.0.1:8080 is already published at line 12\n"),
 		BAD("publish any overlaps", BASE "publish = (\n  { container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:8080\"; },\n  { container = \"db\"; port = \"udp/80\"; host = \"127.0.0.1:8080\"; },\n  { container = \"db\"; port = \"tcp/80\"; host = \"127.0.0.2:8080\"; },\n  { container = \"db\"; port = \"tcp/81\"; host = \"0.0.0.0:8080\"; allow_from = [ \"10.0.0.0/8\" ]; }\n);\n",
 		    NAME ":15: publish db tcp/81: tcp host 0.0.0.0:8080 overlaps 127.0.0.1:8080, published at line 12\n"),
+
+		/* host_ports */
+		BAD("host_ports bad", HOSTP("[ \"tcp/0\", \"sctp/1\" ]"),
+		    NAME ":2: bridge a: port \"tcp/0\" is not valid (port numbers are 1..65535)\n"
+		    NAME ":2: bridge a: port \"sctp/1\" is not valid (expected tcp/N, udp/N, tcp/N-M, udp/N-M, icmp or any)\n"),
+		BAD("host_ports overlap", HOSTP("[ \"tcp/53\", \"tcp/50-60\" ]"),
+		    NAME ":2: bridge a: port tcp/50-60 overlaps tcp/53\n"),
+		BAD("host_ports any and more", HOSTP("[ \"any\", \"udp/53\" ]"),
+		    NAME ":2: bridge a: host_ports lists any with other ports; any already covers them\n"),
+		BAD("host_ports empty", HOSTP("[ ]"),
+		    NAME ":2: bridge a: host_ports is empty\n"),
+		BAD("host_ports string", HOSTP("\"udp/53\""),
+		    NAME ":2: bridge a: host_ports must be an array of strings [ \"...\", ... ]\n"),
 
 		/* Containers by name or labels; discovery paths. */
 		BAD("ip and name", DYN("x = { bridge = \"a\"; ip = \"10.0.0.2\";\n    name = \"x\"; };"),
