@@ -59,13 +59,15 @@ static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
 		if ((ret = set_add(&rs->sets[ICC_SET_SUBNETS4], &lo, &hi, NULL, b->line)) ||
 		    (ret = compile_host(b, rs)))
 			return ret;
-		if (!b->uplink[0] || !b->egress)
+		if (!b->uplink[0])
 			continue;
 		k.len = 0;
 		key_ifname(&k, b->name);
 		key_ifname(&k, b->uplink);
-		if ((ret = set_add(&rs->sets[ICC_SET_EGRESS], &k, NULL, NULL, b->line)))
+		if (b->egress &&
+		    (ret = set_add(&rs->sets[ICC_SET_EGRESS], &k, NULL, NULL, b->line)))
 			return ret;
+		/* Also for egress = false: its per-container egress rules. */
 		if (b->masquerade &&
 		    (ret = set_add(&rs->sets[ICC_SET_MASQ], &k, NULL, NULL, b->line)))
 			return ret;
@@ -205,6 +207,56 @@ static int compile_public(struct cctx *c, struct in_addr a,
 	return 0;
 }
 
+/* One egress rule for one of the container's addresses. */
+static int compile_egress_addr(struct cctx *c, const struct icc_egress *e,
+			       struct in_addr a)
+{
+	const struct icc_bridge *b = &c->p->bridges[c->p->containers[e->from].bridge];
+	uint32_t lo, hi;
+
+	ipv4_range(&e->to, &lo, &hi);
+	for (size_t j = 0; j < e->nports; j++) {
+		const struct icc_port *pt = &e->ports[j];
+		struct icc_key k = { .len = 0 }, end;
+		enum icc_set_id set = pt->proto == 0 ? ICC_SET_EGRESS4ANY :
+			pt->proto == IPPROTO_ICMP ? ICC_SET_EGRESS4ICMP : ICC_SET_EGRESS4;
+		int ret;
+
+		key_ifname(&k, b->name);
+		key_ifname(&k, b->uplink);
+		key_ipv4(&k, a.s_addr);
+		end = k;
+		key_ipv4(&k, lo);
+		key_ipv4(&end, hi);
+		if (set == ICC_SET_EGRESS4) {
+			key_proto(&k, pt->proto);
+			key_proto(&end, pt->proto);
+			key_port(&k, pt->lo);
+			key_port(&end, pt->hi);
+		}
+		if ((ret = set_add(&c->rs->sets[set], &k, &end, NULL, pt->line)))
+			return ret;
+	}
+	return 0;
+}
+
+static int compile_egress(struct cctx *c)
+{
+	for (size_t i = 0; i < c->p->negress; i++) {
+		const struct icc_egress *e = &c->p->egress[i];
+		size_t n;
+		const struct in_addr *a = addrs_of(c, e->from, &n);
+
+		for (size_t j = 0; j < n; j++) {
+			int ret = compile_egress_addr(c, e, a[j]);
+
+			if (ret)
+				return ret;
+		}
+	}
+	return 0;
+}
+
 /* A container that is not running publishes nothing. */
 static int compile_publishes(struct cctx *c)
 {
@@ -234,7 +286,8 @@ int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
 	if (!rs)
 		goto out;
 	if ((ret = compile_bridges(p, rs)) || (ret = compile_links(&c)) ||
-	    (ret = compile_publishes(&c)) || (ret = ruleset_canonicalize(rs)))
+	    (ret = compile_publishes(&c)) || (ret = compile_egress(&c)) ||
+	    (ret = ruleset_canonicalize(rs)))
 		goto out;
 	*out = rs;
 	rs = NULL;

@@ -315,6 +315,8 @@ static bool forward_needed(const struct icc_policy *p, int *line)
 	for (size_t i = 0; i < p->nlinks; i++)
 		if (c[p->links[i].from].bridge != c[p->links[i].to].bridge)
 			need_at(&need, line, p->links[i].line);
+	for (size_t i = 0; i < p->negress; i++)
+		need_at(&need, line, p->egress[i].line);
 	return need;
 }
 

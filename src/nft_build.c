@@ -228,33 +228,64 @@ static void fib_local(struct rb *b)
 #define CT_ESTABLISHED_RELATED \
 	(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED))
 
+/* iifname . oifname . ip saddr . ip daddr [. meta l4proto . th dport] */
+static void egress_key(struct rb *b, bool ports)
+{
+	ifname_pair(b);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_3);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_09);
+	if (!ports)
+		return;
+	meta(b, NFT_META_L4PROTO, NFT_REG32_10);
+	byteorder_hton(b, NFT_REG32_10);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_11);
+}
+
+static void egress_rule(struct rb *b, size_t i)
+{
+	static const enum icc_set_id sets[] = {
+		ICC_SET_EGRESS4, ICC_SET_EGRESS4ICMP, ICC_SET_EGRESS4ANY
+	};
+
+	ipv4_only(b);
+	if (i == 13) {	/* icmp type echo-request */
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_ICMP);
+		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
+		cmp_u8(b, 8);
+	}
+	egress_key(b, i == 12);
+	lookup(b, sets[i - 12], 0, false);
+	verdict(b, NF_ACCEPT, NULL);
+}
+
 static void ct_state_verdict(struct rb *b, uint32_t states, int v)
 {
 	ct_bits(b, NFT_CT_STATE, states);
 	verdict(b, v, NULL);
 }
 
-/* The rules of chains input and to_host (22 on). */
+/* The rules of chains input and to_host (25 on). */
 static void host_rule(struct rb *b, size_t i)
 {
 	switch (i) {
-	case 22:	/* iifname @bridges jump to_host */
+	case 25:	/* iifname @bridges jump to_host */
 		meta(b, NFT_META_IIFNAME, R1);
 		lookup(b, ICC_SET_BRIDGES, 0, false);
 		verdict(b, NFT_JUMP, "to_host");
 		break;
-	case 23:	/* ct state established,related accept */
+	case 26:	/* ct state established,related accept */
 		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
 		break;
-	case 24:	/* ct state invalid drop */
+	case 27:	/* ct state invalid drop */
 		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
 		break;
-	case 25:	/* meta l4proto ipv6-icmp accept */
+	case 28:	/* meta l4proto ipv6-icmp accept */
 		meta(b, NFT_META_L4PROTO, R1);
 		cmp_u8(b, IPPROTO_ICMPV6);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 26:	/* iifname . meta l4proto . th dport @host4 accept */
+	case 29:	/* iifname . meta l4proto . th dport @host4 accept */
 		meta(b, NFT_META_IIFNAME, R1);
 		meta(b, NFT_META_L4PROTO, R2);
 		byteorder_hton(b, R2);
@@ -262,7 +293,7 @@ static void host_rule(struct rb *b, size_t i)
 		lookup(b, ICC_SET_HOST4, 0, false);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 27:	/* icmp type echo-request iifname @host4icmp accept */
+	case 30:	/* icmp type echo-request iifname @host4icmp accept */
 		ipv4_only(b);
 		meta(b, NFT_META_L4PROTO, R1);
 		cmp_u8(b, IPPROTO_ICMP);
@@ -272,12 +303,12 @@ static void host_rule(struct rb *b, size_t i)
 		lookup(b, ICC_SET_HOST4ICMP, 0, false);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 28:	/* iifname @host4any accept */
+	case 31:	/* iifname @host4any accept */
 		meta(b, NFT_META_IIFNAME, R1);
 		lookup(b, ICC_SET_HOST4ANY, 0, false);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 29:
+	case 32:
 		verdict(b, NF_DROP, NULL);
 		break;
 	default:
@@ -302,7 +333,7 @@ static void rule_body(struct rb *b, size_t i)
 		lookup(b, ICC_SET_BRIDGES, 0, false);
 		verdict(b, NFT_JUMP, i == 1 ? "from_bridge" : "to_bridge");
 		break;
-	case 3: case 13:	/* ct state established,related accept */
+	case 3: case 16:	/* ct state established,related accept */
 		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
 		break;
 	case 4:		/* ct state invalid drop */
@@ -336,7 +367,7 @@ static void rule_body(struct rb *b, size_t i)
 		lookup(b, ICC_SET_LINKS4ANY, 0, false);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 10: case 14:	/* ct status dnat ... @published4 accept */
+	case 10: case 17:	/* ct status dnat ... @published4 accept */
 		ct_bits(b, NFT_CT_STATUS, IPS_DST_NAT);
 		port_key(b, true);
 		lookup(b, ICC_SET_PUBLISHED4, 0, false);
@@ -347,36 +378,39 @@ static void rule_body(struct rb *b, size_t i)
 		lookup(b, ICC_SET_EGRESS, 0, false);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 12: case 15:
+	case 12: case 13: case 14:	/* per-container egress */
+		egress_rule(b, i);
+		break;
+	case 15: case 18:
 		verdict(b, NF_DROP, NULL);
 		break;
-	case 16: case 17:	/* fib daddr type local ... map @dnat4 */
+	case 19: case 20:	/* fib daddr type local ... map @dnat4 */
 		fib_local(b);
 		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, i == 16 ? IPPROTO_TCP : IPPROTO_UDP);
+		cmp_u8(b, i == 19 ? IPPROTO_TCP : IPPROTO_UDP);
 		port_key(b, true);
 		lookup(b, ICC_SET_DNAT4, R1, false);
 		nat(b, NFT_NAT_DNAT, true);
 		break;
-	case 18: case 19:	/* ip daddr 127.0.0.0/8 ... map @local4 */
+	case 21: case 22:	/* ip daddr 127.0.0.0/8 ... map @local4 */
 		ipv4_only(b);
 		loopback_byte(b, 16);
 		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, i == 18 ? IPPROTO_TCP : IPPROTO_UDP);
+		cmp_u8(b, i == 21 ? IPPROTO_TCP : IPPROTO_UDP);
 		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R1);
 		meta(b, NFT_META_L4PROTO, R9);
 		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R10);
 		lookup(b, ICC_SET_LOCAL4, R1, false);
 		nat(b, NFT_NAT_DNAT, true);
 		break;
-	case 20:	/* ip saddr 127.0.0.0/8 oifname @bridges masquerade */
+	case 23:	/* ip saddr 127.0.0.0/8 oifname @bridges masquerade */
 		ipv4_only(b);
 		loopback_byte(b, 12);
 		meta(b, NFT_META_OIFNAME, R1);
 		lookup(b, ICC_SET_BRIDGES, 0, false);
 		nat(b, 0, false);
 		break;
-	case 21:	/* iifname . oifname @masq masquerade */
+	case 24:	/* iifname . oifname @masq masquerade */
 		ifname_pair(b);
 		lookup(b, ICC_SET_MASQ, 0, false);
 		nat(b, 0, false);

@@ -194,6 +194,46 @@ static void check_publish(struct policy_ctx *c, size_t i)
 	}
 }
 
+/*
+ * Egress rules are for bridges that list destinations: with egress = true
+ * the bridge already lets every container out, and a rule would say
+ * less than it seems. Two rules of one container that overlap in both
+ * destination and port would be refused by the kernel's interval set.
+ */
+static void check_egress(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_egress *e = &p->egress[i];
+	const struct icc_container *ct = &p->containers[e->from];
+	const struct icc_bridge *b = &p->bridges[ct->bridge];
+	int line = c->segress[i].from;
+
+	if (!b->uplink[0]) {
+		policy_err(c, line, "egress %s: bridge %s has no uplink to egress through",
+			   ct->name, b->name);
+		return;
+	}
+	if (b->egress) {
+		policy_err(c, line, "egress %s: bridge %s already lets every container out (egress = true); set egress = false to list destinations",
+			   ct->name, b->name);
+		return;
+	}
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_egress *o = &p->egress[j];
+
+		if (o->from != e->from || !prefix_overlap(&o->to, &e->to))
+			continue;
+		for (size_t a = 0; a < e->nports; a++)
+			for (size_t k = 0; k < o->nports; k++) {
+				if (!port_overlap(&e->ports[a], &o->ports[k]))
+					continue;
+				policy_err(c, e->ports[a].line, "egress %s: overlaps the egress at line %d (destination and port)",
+					   ct->name, o->line);
+				return;
+			}
+	}
+}
+
 void policy_check(struct policy_ctx *c)
 {
 	for (size_t i = 0; i < c->p->nbridges; i++)
@@ -204,4 +244,6 @@ void policy_check(struct policy_ctx *c)
 		check_link(c, i);
 	for (size_t i = 0; i < c->p->npublishes; i++)
 		check_publish(c, i);
+	for (size_t i = 0; i < c->p->negress; i++)
+		check_egress(c, i);
 }

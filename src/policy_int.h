@@ -35,6 +35,10 @@ struct src_link {
 	int from, to, ports;
 };
 
+struct src_egress {
+	int from, to, ports;
+};
+
 struct src_publish {
 	int container, port, host, allow_from;
 };
@@ -50,6 +54,7 @@ struct policy_ctx {
 	struct src_container *scontainers;
 	struct src_link *slinks;
 	struct src_publish *spublishes;
+	struct src_egress *segress;
 };
 
 /* Records one problem of the policy at line (0: the file as a whole). */

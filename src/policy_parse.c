@@ -26,8 +26,9 @@
 
 static const char *const top_keys[] = {
 	"version", "bridges", "containers", "links", "publish", "discovery",
-	NULL
+	"egress", NULL
 };
+static const char *const egress_keys[] = { "from", "to", "ports", NULL };
 static const char *const discovery_keys[] = {
 	"netns", "docker", "docker_netns", "lxc", "lxc_cgroup", NULL
 };
@@ -1014,6 +1015,39 @@ static bool parse_link(struct policy_ctx *c, const config_setting_t *g,
 	return true;
 }
 
+static bool parse_egress(struct policy_ctx *c, const config_setting_t *g,
+			 size_t idx)
+{
+	const config_setting_t *root = root_of(g);
+	struct icc_egress e = { .line = line_of(g) };
+	struct src_egress src = { 0 };
+	const char *from = member_string(g, "from"), *to;
+	char label[LABEL_LEN];
+	int f = -1;
+	bool ok = true;
+
+	if (from && container_name_ok(from))
+		snprintf(label, sizeof(label), "egress %s", from);
+	else
+		snprintf(label, sizeof(label), "egress #%zu", idx + 1);
+	check_keys(c, g, label, egress_keys);
+	if (get_string(c, label, g, "from", true, &from, &src.from) > 0)
+		f = container_ref(c, label, root, from, src.from);
+	if (get_string(c, label, g, "to", true, &to, &src.to) > 0)
+		ok &= prefix_value(c, label, "to", to, src.to, 0, true, &e.to);
+	else
+		ok = false;
+	ok &= parse_ports(c, label, g, "ports", &e.ports, &e.nports, &src.ports);
+	if (!ok || f < 0) {
+		free(e.ports);
+		return false;
+	}
+	e.from = (unsigned)f;
+	c->segress[c->p->negress] = src;
+	c->p->egress[c->p->negress++] = e;
+	return true;
+}
+
 static bool parse_allow(struct policy_ctx *c, const char *label,
 			const config_setting_t *g, struct icc_publish *pb,
 			int *line)
@@ -1204,7 +1238,7 @@ static void parse_discovery(struct policy_ctx *c, const config_setting_t *root)
 static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
 {
 	const config_setting_t *s;
-	size_t nb = 0, nc = 0, nl = 0, np = 0;
+	size_t nb = 0, nc = 0, nl = 0, np = 0, ne = 0;
 
 	if ((s = member(root, "bridges")) && config_setting_is_aggregate(s))
 		nb = (size_t)config_setting_length(s);
@@ -1214,6 +1248,8 @@ static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
 		nl = (size_t)config_setting_length(s);
 	if ((s = member(root, "publish")) && config_setting_is_aggregate(s))
 		np = (size_t)config_setting_length(s);
+	if ((s = member(root, "egress")) && config_setting_is_aggregate(s))
+		ne = (size_t)config_setting_length(s);
 	/* calloc(0) may return NULL: ask for one element at least. */
 	c->p->bridges = calloc(nb + 1, sizeof(*c->p->bridges));
 	c->sbridges = calloc(nb + 1, sizeof(*c->sbridges));
@@ -1223,9 +1259,11 @@ static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
 	c->slinks = calloc(nl + 1, sizeof(*c->slinks));
 	c->p->publishes = calloc(np + 1, sizeof(*c->p->publishes));
 	c->spublishes = calloc(np + 1, sizeof(*c->spublishes));
+	c->p->egress = calloc(ne + 1, sizeof(*c->p->egress));
+	c->segress = calloc(ne + 1, sizeof(*c->segress));
 	if (!c->p->bridges || !c->sbridges || !c->p->containers ||
 	    !c->scontainers || !c->p->links || !c->slinks ||
-	    !c->p->publishes || !c->spublishes)
+	    !c->p->publishes || !c->spublishes || !c->p->egress || !c->segress)
 		return -ENOMEM;
 	return 0;
 }
@@ -1250,6 +1288,8 @@ static void parse_root(struct policy_ctx *c, const config_setting_t *root)
 		parse_list(c, s, "links", "link", parse_link);
 	if ((s = member(root, "publish")))
 		parse_list(c, s, "publish", "publish", parse_publish);
+	if ((s = member(root, "egress")))
+		parse_list(c, s, "egress", "egress", parse_egress);
 	parse_discovery(c, root);
 }
 
@@ -1317,6 +1357,7 @@ static void ctx_free(struct policy_ctx *c)
 	free(c->scontainers);
 	free(c->slinks);
 	free(c->spublishes);
+	free(c->segress);
 }
 
 int policy_load_string(const char *text, const char *name,
@@ -1400,6 +1441,9 @@ void policy_free(struct icc_policy *p)
 		free(p->links[i].ports);
 	for (size_t i = 0; i < p->nbridges; i++)
 		free(p->bridges[i].host_ports);
+	for (size_t i = 0; i < p->negress; i++)
+		free(p->egress[i].ports);
+	free(p->egress);
 	for (size_t i = 0; i < p->npublishes; i++)
 		free(p->publishes[i].allow_from);
 	free(p->bridges);

@@ -140,6 +140,17 @@ static void print_container(FILE *f, const struct icc_policy *p,
 	fprintf(f, " };\n");
 }
 
+static void print_egress(FILE *f, const struct icc_policy *p,
+			 const struct icc_egress *e, bool last)
+{
+	char to[PREFIX_STRLEN];
+
+	fprintf(f, "  { from = \"%s\"; to = \"%s\"; ",
+		p->containers[e->from].name, prefix_str(&e->to, to));
+	print_ports(f, "ports", e->ports, e->nports);
+	fprintf(f, " }%s\n", last ? "" : ",");
+}
+
 /* Only paths that differ from the defaults: a plain policy stays plain. */
 static void print_paths(FILE *f, const struct icc_paths *ps)
 {
@@ -187,6 +198,12 @@ void policy_print(FILE *f, const struct icc_policy *p)
 		fprintf(f, "publish = (\n");
 		for (size_t i = 0; i < p->npublishes; i++)
 			print_publish(f, p, &p->publishes[i], i + 1 == p->npublishes);
+		fprintf(f, ");\n");
+	}
+	if (p->negress) {
+		fprintf(f, "egress = (\n");
+		for (size_t i = 0; i < p->negress; i++)
+			print_egress(f, p, &p->egress[i], i + 1 == p->negress);
 		fprintf(f, ");\n");
 	}
 	print_paths(f, &p->paths);

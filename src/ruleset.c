@@ -46,6 +46,16 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 		false, -1, "bridges that may ping the host" },
 	[ICC_SET_HOST4ANY] = { "host4any", 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "bridges that may reach every host service" },
+	/* Per-container egress of bridges with egress = false. */
+	[ICC_SET_EGRESS4] = { "egress4", 6, K(ICC_T_IFNAME, ICC_T_IFNAME,
+		ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0), true, -1,
+		"egress rules: bridge . uplink . container . destination . proto . port" },
+	[ICC_SET_EGRESS4ICMP] = { "egress4icmp", 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
+		ICC_T_IPV4, ICC_T_IPV4), 0, K(0), true, -1,
+		"egress rules allowing echo request" },
+	[ICC_SET_EGRESS4ANY] = { "egress4any", 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
+		ICC_T_IPV4, ICC_T_IPV4), 0, K(0), true, -1,
+		"egress rules allowing everything" },
 };
 
 enum { C_RAW_PRE, C_FORWARD, C_FROM_BRIDGE, C_TO_BRIDGE, C_NAT_PRE,
@@ -85,6 +95,9 @@ const struct icc_rule_def icc_rule_defs[] = {
 	{ C_FROM_BRIDGE, "ip saddr . ip daddr @links4any accept" },
 	{ C_FROM_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },
 	{ C_FROM_BRIDGE, "iifname . oifname @egress accept" },
+	{ C_FROM_BRIDGE, "iifname . oifname . " PORTKEY " @egress4 accept" },
+	{ C_FROM_BRIDGE, "icmp type echo-request iifname . oifname . ip saddr . ip daddr @egress4icmp accept" },
+	{ C_FROM_BRIDGE, "iifname . oifname . ip saddr . ip daddr @egress4any accept" },
 	{ C_FROM_BRIDGE, "drop" },
 	{ C_TO_BRIDGE, "ct state established,related accept" },
 	{ C_TO_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },

@@ -106,6 +106,19 @@ struct icc_link {
 	int line;
 };
 
+/*
+ * One-way, out of the container's bridge's uplink: containers[from] may
+ * open connections to addresses in `to` on these ports (bridges with
+ * egress = false; the NetworkPolicy egress model).
+ */
+struct icc_egress {
+	unsigned from;			/* index into policy->containers */
+	struct icc_prefix to;
+	struct icc_port *ports;
+	size_t nports;
+	int line;
+};
+
 struct icc_publish {
 	unsigned container;		/* index into policy->containers */
 	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
@@ -128,6 +141,8 @@ struct icc_policy {
 	size_t nlinks;
 	struct icc_publish *publishes;
 	size_t npublishes;
+	struct icc_egress *egress;
+	size_t negress;
 	struct icc_paths paths;		/* always set: defaults filled in */
 };
 

@@ -40,13 +40,16 @@ enum icc_set_id {
 	ICC_SET_HOST4,		/* bridge . proto . port range: host services allowed */
 	ICC_SET_HOST4ICMP,	/* bridges whose containers may ping the host */
 	ICC_SET_HOST4ANY,	/* bridges whose containers may reach all of the host */
+	ICC_SET_EGRESS4,	/* bridge . uplink . src . dst range . proto . port range */
+	ICC_SET_EGRESS4ICMP,	/* bridge . uplink . src . dst range: echo request */
+	ICC_SET_EGRESS4ANY,	/* bridge . uplink . src . dst range: everything */
 	ICC_NSETS
 };
 
 struct icc_set_def {
 	const char *name;
 	uint8_t nkey;
-	uint8_t key[4];		/* enum icc_dtype */
+	uint8_t key[6];		/* enum icc_dtype */
 	uint8_t ndata;
 	uint8_t data[2];
 	bool interval;		/* concatenated ranges (pipapo) */

@@ -192,6 +192,9 @@ static void test_set_decls(void **state)
 		[ICC_SET_HOST4] = "type ifname . inet_proto . inet_service; flags interval;",
 		[ICC_SET_HOST4ICMP] = "type ifname;",
 		[ICC_SET_HOST4ANY] = "type ifname;",
+		[ICC_SET_EGRESS4] = "type ifname . ifname . ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval;",
+		[ICC_SET_EGRESS4ICMP] = "type ifname . ifname . ipv4_addr . ipv4_addr; flags interval;",
+		[ICC_SET_EGRESS4ANY] = "type ifname . ifname . ipv4_addr . ipv4_addr; flags interval;",
 	};
 	struct icc_ruleset *rs = ruleset_new();
 
@@ -266,10 +269,14 @@ static void test_egress_masq(void **state)
 		   "\"both\" . \"eth0\"\n"
 		   "\"explicit\" . \"bond0.100\"\n"
 		   "\"nomasq\" . \"eth1\"\n");
-	/* Masquerade only with egress, never without an uplink. */
+	/*
+	 * Masquerade wherever asked, with or without egress (a bridge's
+	 * per-container egress rules need it), never without an uplink.
+	 */
 	assert_set(rs, ICC_SET_MASQ,
 		   "\"both\" . \"eth0\"\n"
-		   "\"explicit\" . \"bond0.100\"\n");
+		   "\"explicit\" . \"bond0.100\"\n"
+		   "\"noegress\" . \"eth0\"\n");
 	ruleset_free(rs);
 }
 
@@ -617,6 +624,32 @@ static void test_host_ports(void **state)
 	ruleset_free(rs);
 }
 
+static void test_egress_rules(void **state)
+{
+	struct icc_ruleset *rs = compile_str(
+		"version = 1;\n"
+		"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; egress = false; } );\n"
+		"containers = { web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; }; };\n"
+		"egress = (\n"
+		"  { from = \"web\"; to = \"0.0.0.0/0\"; ports = [ \"tcp/443\", \"udp/1000-1010\" ]; },\n"
+		"  { from = \"web\"; to = \"198.51.100.53\"; ports = [ \"icmp\" ]; },\n"
+		"  { from = \"web\"; to = \"203.0.113.0/24\"; ports = [ \"any\" ]; }\n"
+		");\n");
+
+	(void)state;
+	assert_set(rs, ICC_SET_EGRESS, "");
+	/* Masquerade holds for the rules' traffic too. */
+	assert_set(rs, ICC_SET_MASQ, "\"docker0\" . \"eth0\"\n");
+	assert_set(rs, ICC_SET_EGRESS4,
+		   "\"docker0\" . \"eth0\" . 172.17.0.2 . 0.0.0.0/0 . tcp . 443\n"
+		   "\"docker0\" . \"eth0\" . 172.17.0.2 . 0.0.0.0/0 . udp . 1000-1010\n");
+	assert_set(rs, ICC_SET_EGRESS4ICMP,
+		   "\"docker0\" . \"eth0\" . 172.17.0.2 . 198.51.100.53\n");
+	assert_set(rs, ICC_SET_EGRESS4ANY,
+		   "\"docker0\" . \"eth0\" . 172.17.0.2 . 203.0.113.0/24\n");
+	ruleset_free(rs);
+}
+
 static void test_rules_static(void **state)
 {
 	char *p1 = many_links(1), *p500 = many_links(500);
@@ -625,7 +658,7 @@ static void test_rules_static(void **state)
 	const char *ca, *cb;
 
 	(void)state;
-	assert_int_equal(icc_nrules, 30);
+	assert_int_equal(icc_nrules, 33);
 	assert_int_equal(icc_nchains, 9);
 	assert_int_equal(count_rules(ta, &ca), icc_nrules);
 	assert_int_equal(count_rules(tb, &cb), icc_nrules);
@@ -698,6 +731,7 @@ int main(void)
 		cmocka_unit_test(test_canonicalize),
 		cmocka_unit_test(test_canonical_order),
 		cmocka_unit_test(test_host_ports),
+		cmocka_unit_test(test_egress_rules),
 		cmocka_unit_test(test_rules_static),
 		cmocka_unit_test(test_print),
 	};

@@ -183,6 +183,9 @@ static uint32_t ip4(const char *s)
 	"+ set inet icc host4\n" \
 	"+ set inet icc host4icmp\n" \
 	"+ set inet icc host4any\n" \
+	"+ set inet icc egress4\n" \
+	"+ set inet icc egress4icmp\n" \
+	"+ set inet icc egress4any\n" \
 	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
 	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
 	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
@@ -195,6 +198,9 @@ static uint32_t ip4(const char *s)
 	"+ rule inet icc from_bridge ip saddr . ip daddr @links4any accept\n" \
 	"+ rule inet icc from_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
 	"+ rule inet icc from_bridge iifname . oifname @egress accept\n" \
+	"+ rule inet icc from_bridge iifname . oifname . ip saddr . ip daddr . meta l4proto . th dport @egress4 accept\n" \
+	"+ rule inet icc from_bridge icmp type echo-request iifname . oifname . ip saddr . ip daddr @egress4icmp accept\n" \
+	"+ rule inet icc from_bridge iifname . oifname . ip saddr . ip daddr @egress4any accept\n" \
 	"+ rule inet icc from_bridge drop\n" \
 	"+ rule inet icc to_bridge ct state established,related accept\n" \
 	"+ rule inet icc to_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \

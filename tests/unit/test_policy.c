@@ -317,7 +317,7 @@ static void test_full(void **state)
 /* Containers named instead of addressed, and where to look for them. */
 static const char dynamic[] =
 	"version = 1;\n"
-	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; host_ports = [ \"udp/53\", \"tcp/3128-3130\", \"icmp\" ]; } );\n"
+	"bridges = ( { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; egress = false; host_ports = [ \"udp/53\", \"tcp/3128-3130\", \"icmp\" ]; } );\n"
 	"containers = {\n"
 	"  web = { bridge = \"docker0\"; name = \"web-1\"; };\n"
 	"  db = { bridge = \"docker0\"; labels = [ \"com.docker.compose.service=db\", \"com.docker.compose.project=shop\" ]; };\n"
@@ -325,6 +325,7 @@ static const char dynamic[] =
 	"};\n"
 	"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\" ]; } );\n"
 	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; } );\n"
+	"egress = ( { from = \"cache\"; to = \"198.51.100.0/24\"; ports = [ \"tcp/443\" ]; } );\n"
 	"discovery = { netns = \"/tmp/ns\"; docker = \"/srv/docker\"; docker_netns = \"/run/netns\"; lxc = \"/srv/lxc\"; lxc_cgroup = \"/tmp/cg\"; };\n";
 
 static void test_dynamic(void **state)
@@ -704,6 +705,7 @@ static void test_bad(void **state)
 #define BR1 "version = 1;\nbridges = (\n"
 #define LINK(s) BASE "links = (\n  " s "\n);\n"
 #define PUB(s) BASE "publish = (\n  " s "\n);\n"
+#define EGR(eg, s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; uplink = \"eth0\"; egress = " eg "; } );\ncontainers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\negress = (\n  " s "\n);\n"
 #define HOSTP(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; host_ports = " s "; } );\n"
 #define DYN(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  " s "\n};\n"
 
@@ -989,6 +991,20 @@ int main(void)
 		    NAME ":2: bridge a: host_ports is empty\n"),
 		BAD("host_ports string", HOSTP("\"udp/53\""),
 		    NAME ":2: bridge a: host_ports must be an array of strings [ \"...\", ... ]\n"),
+
+		/* Per-container egress */
+		BAD("egress on an egress bridge", EGR("true", "{ from = \"web\"; to = \"0.0.0.0/0\"; ports = [ \"tcp/443\" ]; }"),
+		    NAME ":5: egress web: bridge a already lets every container out (egress = true); set egress = false to list destinations\n"),
+		BAD("egress bad to", EGR("false", "{ from = \"web\"; to = \"10.0.0.1/8\"; ports = [ \"tcp/443\" ]; }"),
+		    NAME ":5: egress web: to 10.0.0.1/8 has host bits set; did you mean 10.0.0.0/8?\n"),
+		BAD("egress unknown container", EGR("false", "{ from = \"nobody\"; to = \"0.0.0.0/0\"; ports = [ \"tcp/443\" ]; }"),
+		    NAME ":5: egress nobody: unknown container nobody\n"),
+		BAD("egress missing ports", EGR("false", "{ from = \"web\"; to = \"0.0.0.0/0\"; }"),
+		    NAME ":5: egress web: missing ports\n"),
+		BAD("egress overlap", EGR("false", "{ from = \"web\"; to = \"0.0.0.0/0\"; ports = [ \"tcp/443\" ]; },\n  { from = \"web\"; to = \"198.51.100.0/24\"; ports = [ \"tcp/400-500\" ]; }"),
+		    NAME ":6: egress web: overlaps the egress at line 5 (destination and port)\n"),
+		BAD("egress no uplink", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\negress = ( { from = \"web\"; to = \"0.0.0.0/0\"; ports = [ \"tcp/443\" ]; } );\n",
+		    NAME ":4: egress web: bridge a has no uplink to egress through\n"),
 
 		/* Containers by name or labels; discovery paths. */
 		BAD("ip and name", DYN("x = { bridge = \"a\"; ip = \"10.0.0.2\";\n    name = \"x\"; };"),
