@@ -117,7 +117,7 @@ static int cut_connections(struct icc_plan *pl)
 		return 1;
 	}
 	if (n)
-		printf("cut %zu connection%s that no link allows any more\n", n,
+		printf("cut %zu connection%s the policy no longer allows\n", n,
 		       n == 1 ? "" : "s");
 	return 0;
 }

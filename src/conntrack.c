@@ -11,17 +11,30 @@
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
+#include <libmnl/libmnl.h>
+
 #include "icc/revoke.h"
+#include "rtnl.h"
 
 struct revoke_ctx {
 	const struct icc_ruleset *before, *after;
+	struct rtnl_addrs host;		/* the host's own addresses */
 	struct nf_conntrack **doomed;
 	size_t n, cap;
 	int err;
 };
 
+static bool is_host(const struct revoke_ctx *c, uint32_t a)
+{
+	for (size_t i = 0; i < c->host.n; i++)
+		if (c->host.v[i].s_addr == a)
+			return true;
+	return false;
+}
+
 /* The first packet as the forward hook saw it: after DNAT, the reply's source. */
-static void flow_of(const struct nf_conntrack *ct, struct icc_flow *f)
+static void flow_of(const struct revoke_ctx *c, const struct nf_conntrack *ct,
+		    struct icc_flow *f)
 {
 	f->src = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
 	f->dst = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
@@ -30,6 +43,7 @@ static void flow_of(const struct nf_conntrack *ct, struct icc_flow *f)
 		   ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC)) : 0;
 	f->icmp_type = f->proto == IPPROTO_ICMP ?
 		       nfct_get_attr_u8(ct, ATTR_ICMP_TYPE) : 0;
+	f->to_host = is_host(c, f->dst);
 }
 
 static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
@@ -39,8 +53,8 @@ static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	struct icc_flow f;
 
 	(void)type;
-	flow_of(ct, &f);
-	if (!ruleset_link_allows(c->before, &f) || ruleset_link_allows(c->after, &f))
+	flow_of(c, ct, &f);
+	if (!ruleset_flow_allows(c->before, &f) || ruleset_flow_allows(c->after, &f))
 		return NFCT_CB_CONTINUE;
 	if (c->n == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
@@ -90,7 +104,15 @@ int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 {
 	struct revoke_ctx c = { .before = before, .after = after };
 	struct nfct_handle *h = NULL;
-	int ret = dump(&c);
+	struct mnl_socket *nl = NULL;
+	int ret = rtnl_open(&nl);
+
+	if (ret == 0)
+		ret = rtnl_dump_addrs(nl, -1, 0, &c.host);
+	if (nl)
+		mnl_socket_close(nl);
+	if (ret == 0)
+		ret = dump(&c);
 
 	*n = 0;
 	if (ret == 0 && c.n && !(h = nfct_open(CONNTRACK, 0)))
@@ -105,6 +127,7 @@ int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 	for (size_t i = 0; i < c.n; i++)
 		nfct_destroy(c.doomed[i]);
 	free(c.doomed);
+	free(c.host.v);
 	if (h)
 		nfct_close(h);
 	return ret;

@@ -223,7 +223,7 @@ static void cut_connections(struct icc_plan *pl)
 		log_err("cutting the connections of removed links failed: %s",
 			strerror(-ret));
 	else if (n)
-		log_info("cut %zu connection%s that no link allows any more", n,
+		log_info("cut %zu connection%s the policy no longer allows", n,
 			 n == 1 ? "" : "s");
 }
 

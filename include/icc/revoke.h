@@ -20,16 +20,24 @@ struct icc_flow {
 	uint8_t proto;
 	uint16_t dport;		/* tcp, udp: host byte order */
 	uint8_t icmp_type;	/* icmp */
+	bool to_host;		/* dst is an address of the host itself */
 };
 
 /* Whether the link sets of rs let f be opened. Pure. */
 bool ruleset_link_allows(const struct icc_ruleset *rs, const struct icc_flow *f);
+/*
+ * Whether anything in rs lets f be opened: a link, the bridge's egress
+ * (bridge-wide or an egress rule, for a destination on no managed
+ * bridge), a published port, or the bridge's host_ports (f->to_host).
+ * The bridge of f is the one whose subnet holds its source. Pure.
+ */
+bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f);
 
 /*
- * Deletes every IPv4 conntrack entry of the calling namespace that a link
- * of before allowed and no link of after allows; *n is how many. Entries
- * no link ever allowed (egress, published ports, the host's own) are left
- * alone. Returns 0 or -errno (nothing printed).
+ * Deletes every IPv4 conntrack entry of the calling namespace that before
+ * allowed (ruleset_flow_allows) and after does not; *n is how many.
+ * Entries before never allowed (the host's own, traffic on no managed
+ * bridge) are left alone. Returns 0 or -errno (nothing printed).
  */
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 	      size_t *n);

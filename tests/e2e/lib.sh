@@ -524,6 +524,28 @@ rmcontainer() {
 	ip netns del "$(ns "$1")"
 }
 
+# keepalive NAME FROM ADDR PORT: a long-lived TCP connection to an echo
+# server, pinging every 0.2 s for at most 30 s; its status ("up N" or
+# "dead") in $E2E_TMP/NAME.
+keepalive() {
+	rm -f "$E2E_TMP/$1"
+	_bg "$2" "$PYTHON" "$E2E_DIR/keepalive.py" "$3" "$4" 30 "$E2E_TMP/$1"
+}
+up_past() {	# NAME N: more than N round trips so far
+	local s
+	s=$(cat "$E2E_TMP/$1" 2>/dev/null) || return 1
+	[ "${s%% *}" = up ] && [ "${s#up }" -gt "$2" ]
+}
+is_dead() { [ "$(cat "$E2E_TMP/$1" 2>/dev/null)" = dead ]; }
+count() { local s; s=$(cat "$E2E_TMP/$1"); echo "${s#up }"; }
+# goes_on NAME DESC: one TAP line, passes when NAME keeps talking for 1 s.
+goes_on() {
+	local n
+	n=$(count "$1")
+	sleep 1
+	if up_past "$1" $((n + 2)); then pass "$2"; else fail "$2" "$(cat "$E2E_TMP/$1")"; fi
+}
+
 # has_elem NS SET ELEMENT: the live set holds ELEMENT (nft's spelling).
 has_elem() { nsx "$1" nft list set inet icc "$2" | grep -qF -- "$3"; }
 no_elem() { ! has_elem "$@"; }

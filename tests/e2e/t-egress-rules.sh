@@ -22,7 +22,7 @@ tcp  web 10.0.3.5      443 no a rule to 0.0.0.0/0 does not open another bridge
 tcp  lx  198.51.100.10 80  ok lxcbr0 keeps its bridge-wide egress
 '
 
-plan $((1 + $(matrix_count "$MATRIX") + 3))
+plan $((1 + $(matrix_count "$MATRIX") + 3 + 4))
 
 topo_std
 ip -n "$(ns N)" addr add 198.51.100.53/24 dev eth0
@@ -31,6 +31,10 @@ serve N 443 80
 serve_udp N 53 198.51.100.53
 serve_udp N 53 198.51.100.10
 serve lx 443
+_bg N socat TCP-LISTEN:8443,reuseaddr,fork EXEC:cat
+_bg N socat TCP-LISTEN:8444,reuseaddr,fork EXEC:cat
+_wait_listen N tcp 8443
+_wait_listen N tcp 8444
 nsx H sysctl -qw net.ipv4.ip_forward=1
 # Without the policy (and without masquerade, so the internet routes back
 # through R) every row answers: each "no" below is a real denial.
@@ -60,3 +64,16 @@ icc H -c "$POL" diff
 is "$ICC_RC" 0 "diff: in sync"
 nok "check refuses a rule on a bridge with egress = true" \
 	"$ICC_POLICY" -c <(sed 's/egress = false; //' "$POL") check
+
+# ---- removing an egress rule cuts its connections, not the others'
+RULES='{ from = "web"; to = "198.51.100.53"; ports = [ "tcp/8444" ]; }'
+sed "s|^egress = (|egress = (\n  { from = \"web\"; to = \"198.51.100.10\"; ports = [ \"tcp/8443\" ]; },\n  $RULES,|" "$POL" >"$E2E_TMP/with.conf"
+sed "s|^egress = (|egress = (\n  $RULES,|" "$POL" >"$E2E_TMP/without.conf"
+icc_apply_or_bail H "$E2E_TMP/with.conf"
+keepalive out1 web 198.51.100.10 8443
+keepalive out2 web 198.51.100.53 8444
+within "two long-lived egress connections are up" 5 eval 'up_past out1 2 && up_past out2 2'
+icc H -c "$E2E_TMP/without.conf" apply
+like "$ICC_OUT" "cut 1 connection the policy no longer allows" "apply without the tcp/8443 rule cuts one connection"
+within "the removed rule's connection dies within 3 s" 3 is_dead out1
+goes_on out2 "the connection of the rule that stays goes on"

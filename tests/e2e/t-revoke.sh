@@ -35,18 +35,8 @@ EOF
 WITH=$(both with '{ from = "web"; to = "db"; ports = [ "tcp/5432" ]; },')
 WITHOUT=$(both without '')
 
-# keep NAME FROM: a long-lived connection FROM -> db:5432, status in $E2E_TMP/NAME
-keep() {
-	rm -f "$E2E_TMP/$1"
-	_bg "$2" "$PYTHON" "$E2E_DIR/keepalive.py" 172.17.0.3 5432 30 "$E2E_TMP/$1"
-}
-up_past() {	# NAME N: more than N round trips so far
-	local s
-	s=$(cat "$E2E_TMP/$1" 2>/dev/null) || return 1
-	[ "${s%% *}" = up ] && [ "${s#up }" -gt "$2" ]
-}
-is_dead() { [ "$(cat "$E2E_TMP/$1" 2>/dev/null)" = dead ]; }
-count() { local s; s=$(cat "$E2E_TMP/$1"); echo "${s#up }"; }
+# keep NAME FROM: a long-lived connection FROM -> db:5432
+keep() { keepalive "$1" "$2" 172.17.0.3 5432; }
 
 # ---- icc-policy apply
 icc_apply_or_bail H "$WITH"
@@ -55,7 +45,7 @@ keep c1 cache
 within "both connections are up and talking" 5 eval 'up_past w1 3 && up_past c1 3'
 icc H -c "$WITHOUT" apply
 is "$ICC_RC" 0 "apply without the web -> db link"
-like "$ICC_OUT" "cut 1 connection that no link allows any more" "apply says it cut one connection"
+like "$ICC_OUT" "cut 1 connection the policy no longer allows" "apply says it cut one connection"
 within "web's connection dies within 3 s" 3 is_dead w1
 n=$(count c1)
 sleep 1
@@ -87,5 +77,5 @@ n=$(count c3)
 sleep 1
 up_past c3 $((n + 2)) && pass "cache's connection survives the reload" ||
 	fail "cache's connection survives the reload" "$(cat "$E2E_TMP/c3")"
-like "$(cat "$DAEMON_LOG")" "cut [0-9]+ connections? that no link allows any more" "the daemon logs the cut"
+like "$(cat "$DAEMON_LOG")" "cut [0-9]+ connections? the policy no longer allows" "the daemon logs the cut"
 daemon_signal TERM

@@ -79,6 +79,61 @@ static void test_allows(void **state)
 	ruleset_free(rs);
 }
 
+static const char policy2[] =
+	"version = 1;\n"
+	"bridges = (\n"
+	"  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; egress = false; host_ports = [ \"udp/53\" ]; },\n"
+	"  { name = \"lxcbr0\"; subnet = \"10.0.3.0/24\"; uplink = \"eth0\"; }\n"
+	");\n"
+	"containers = {\n"
+	"  web = { bridge = \"docker0\"; ip = \"172.17.0.2\"; };\n"
+	"  lx = { bridge = \"lxcbr0\"; ip = \"10.0.3.5\"; };\n"
+	"};\n"
+	"egress = ( { from = \"web\"; to = \"198.51.100.0/24\"; ports = [ \"tcp/443\", \"icmp\" ]; } );\n"
+	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"203.0.113.0/24\" ]; } );\n";
+
+static bool flow(const struct icc_ruleset *rs, const char *src, const char *dst,
+		 uint8_t proto, uint16_t port, bool to_host)
+{
+	struct icc_flow f = { .proto = proto, .dport = port, .to_host = to_host,
+			      .icmp_type = proto == IPPROTO_ICMP ? 8 : 0 };
+
+	assert_int_equal(inet_pton(AF_INET, src, &f.src), 1);
+	assert_int_equal(inet_pton(AF_INET, dst, &f.dst), 1);
+	return ruleset_flow_allows(rs, &f);
+}
+
+static void test_flow_allows(void **state)
+{
+	struct icc_diags d = { 0 };
+	struct icc_policy *p = NULL;
+	struct icc_ruleset *rs = NULL;
+
+	(void)state;
+	assert_int_equal(policy_load_string(policy2, "t.conf", &p, &d), 0);
+	assert_int_equal(compile_policy(p, NULL, &rs), 0);
+	/* Egress rules of a bridge without bridge-wide egress. */
+	assert_true(flow(rs, "172.17.0.2", "198.51.100.9", IPPROTO_TCP, 443, false));
+	assert_true(flow(rs, "172.17.0.2", "198.51.100.9", IPPROTO_ICMP, 0, false));
+	assert_false(flow(rs, "172.17.0.2", "198.51.100.9", IPPROTO_TCP, 80, false));
+	assert_false(flow(rs, "172.17.0.2", "192.0.2.1", IPPROTO_TCP, 443, false));
+	assert_false(flow(rs, "172.17.0.9", "198.51.100.9", IPPROTO_TCP, 443, false));
+	/* Bridge-wide egress; never towards another bridge. */
+	assert_true(flow(rs, "10.0.3.5", "192.0.2.1", IPPROTO_UDP, 123, false));
+	assert_false(flow(rs, "10.0.3.5", "172.17.0.2", IPPROTO_TCP, 443, false));
+	/* The host: only host_ports, whatever the egress. */
+	assert_true(flow(rs, "172.17.0.2", "172.17.0.1", IPPROTO_UDP, 53, true));
+	assert_false(flow(rs, "172.17.0.2", "172.17.0.1", IPPROTO_TCP, 22, true));
+	assert_false(flow(rs, "10.0.3.5", "203.0.113.1", IPPROTO_TCP, 22, true));
+	/* Published, after DNAT: client -> container port. */
+	assert_true(flow(rs, "203.0.113.7", "172.17.0.2", IPPROTO_TCP, 80, false));
+	assert_false(flow(rs, "192.0.2.7", "172.17.0.2", IPPROTO_TCP, 80, false));
+	/* Nothing to do with our bridges. */
+	assert_false(flow(rs, "192.0.2.7", "198.51.100.9", IPPROTO_TCP, 443, false));
+	ruleset_free(rs);
+	policy_free(p);
+}
+
 static void test_empty(void **state)
 {
 	struct icc_ruleset *rs = ruleset_new();
@@ -93,6 +148,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_allows),
 		cmocka_unit_test(test_empty),
+		cmocka_unit_test(test_flow_allows),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
