@@ -9,7 +9,7 @@
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 
-plan 55
+plan 58
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -143,6 +143,15 @@ within "the daemon's policy is back within 1 s" 1 no_elem H links4 "172.17.0.13 
 icc H -c "$POL" flush
 is "$ICC_RC" 1 "flush refuses while the daemon guards the namespace"
 like "$ICC_ERR" "stop it first" "flush says why"
+
+# ---- the bridge is re-created (as when Docker restarts)
+ip -n "$(ns H)" link del docker0
+mkbridge H docker0 172.17.0.1/16
+for c in web db evil cache; do ip -n "$(ns H)" link set "v$c" master docker0 up 2>/dev/null; done
+nf_call() { ip -n "$(ns H)" -d link show docker0 | grep -q "nf_call_iptables 1"; }
+within "a re-created bridge gets nf_call_iptables from the daemon within 2 s" 2 nf_call
+allowed tcp web 172.17.0.13 5432 "on the new bridge: web -> db allowed"
+denied tcp db 172.17.0.2 5432 "on the new bridge: db -> web denied"
 
 # ---- SIGTERM leaves the rules
 daemon_signal TERM
