@@ -146,6 +146,8 @@ static struct nlmsghdr *batch_msg(struct batch *t, uint16_t type, uint16_t flags
 				     t->n->seq);
 }
 
+#define BATCH_PAGE	(1 << 18)
+
 static void batch_next(struct batch *t)
 {
 	if (nftnl_batch_update(t->b) < 0)
@@ -409,9 +411,15 @@ static int batch_run(struct icc_nft *n, uint32_t genid, const char *file,
 	struct batch t = { .n = n };
 	int ret;
 
-	t.b = nftnl_batch_alloc(1 << 18, MNL_SOCKET_BUFFER_SIZE);
+	t.b = nftnl_batch_alloc(BATCH_PAGE, MNL_SOCKET_BUFFER_SIZE);
 	if (!t.b)
 		return -ENOMEM;
+	/*
+	 * The first page starts zeroed: libmnl before 1.0.5 leaves the
+	 * padding after an attribute as it finds it, and we send no stray
+	 * heap bytes (later pages of very large batches are libnftnl's).
+	 */
+	memset(nftnl_batch_buffer(t.b), 0, BATCH_PAGE);
 	batch_begin(&t, genid);
 	fill(&t, arg);
 	nftnl_batch_end(nftnl_batch_buffer(t.b), ++n->seq);
