@@ -1,0 +1,68 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Crashes mid-apply: `icc-policy apply` killed with SIGKILL at random
+# moments, 100 times; each time the live table is exactly the old one or
+# exactly the new one (one netlink transaction: all or nothing), and both
+# outcomes happen, so the kills really land during the work.
+. "$(dirname "$0")/lib.sh"
+e2e_init
+
+ROUNDS=100
+plan 5
+
+mkns H
+mkbridge H docker0 172.17.0.1/16
+
+many() {	# PORT: 400 containers, a link from each to the next on tcp/PORT
+	local i
+	echo 'version = 1;'
+	echo 'bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; } );'
+	echo 'containers = {'
+	for i in $(seq 400); do echo "  c$i = { bridge = \"docker0\"; ip = \"172.17.$((i / 200 + 1)).$((i % 200 + 2))\"; };"; done
+	echo '};'
+	echo 'links = ('
+	for i in $(seq 399); do echo "  { from = \"c$i\"; to = \"c$((i + 1))\"; ports = [ \"tcp/$1\", \"udp/$1-$(($1 + 9))\" ]; }$([ "$i" -lt 399 ] && echo ,)"; done
+	echo ');'
+}
+A=$(many 80 | policy a)
+B=$(many 443 | policy b)
+live() { nsx H nft list table inet icc 2>/dev/null | md5sum | cut -d' ' -f1; }
+
+icc_apply_or_bail H "$A"
+MA=$(live)
+icc_apply_or_bail H "$B"
+MB=$(live)
+[ "$MA" != "$MB" ] && pass "the two policies make different tables" || fail "the two policies make different tables"
+
+# How long an apply A -> B takes here, to spread the kills over it.
+icc_apply_or_bail H "$A"
+t0=$(date +%s%N)
+icc_apply_or_bail H "$B"
+took=$(( ($(date +%s%N) - t0) / 1000 ))	# microseconds
+diag "apply A -> B takes ${took} us here"
+
+old=0 new=0 bad=()
+for r in $(seq "$ROUNDS"); do
+	[ "$(live)" = "$MA" ] || icc_apply_or_bail H "$A"
+	ip netns exec "$(ns H)" "$ICC_POLICY" -c "$B" apply >/dev/null 2>&1 &
+	pid=$!
+	# A random moment within 1.5 times the usual duration.
+	sleep "$(awk -v r="$RANDOM" -v t="$took" 'BEGIN { printf "%.6f", r / 32767 * t * 1.5 / 1e6 }')"
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	case $(live) in
+	"$MA") old=$((old + 1)) ;;
+	"$MB") new=$((new + 1)) ;;
+	*) bad+=("round $r: the table is neither the old nor the new one") ;;
+	esac
+done
+diag "$ROUNDS kills: $old left the old table, $new the new one"
+if [ ${#bad[@]} -eq 0 ]; then pass "after every kill the table is exactly the old or the new one"
+else fail "after every kill the table is exactly the old or the new one" "${bad[@]}"; fi
+[ "$old" -gt 0 ] && pass "some kills landed before the commit (old table kept)" ||
+	fail "some kills landed before the commit (old table kept)" "old=$old new=$new"
+[ "$new" -gt 0 ] && pass "some kills landed after it (new table complete)" ||
+	fail "some kills landed after it (new table complete)" "old=$old new=$new"
+icc H -c "$B" apply
+icc H -c "$B" diff
+is "$ICC_RC" 0 "after all that, apply and diff agree"
