@@ -58,12 +58,27 @@ int plan_knobs(struct icc_plan *pl, struct icc_diags *err)
 	return pl->knobs.n ? kernel_apply(&pl->knobs, err) : 0;
 }
 
+/* Whether the transaction took anything away (adding only allows more). */
+static bool plan_removes(const struct icc_plan *pl)
+{
+	if (pl->diff.mode == ICC_DIFF_REPLACE)
+		return true;
+	for (size_t i = 0; i < ICC_NSETS; i++)
+		if (pl->diff.sets[i].ndel)
+			return true;
+	return false;
+}
+
 int plan_revoke(struct icc_plan *pl, size_t *n)
 {
 	*n = 0;
-	/* A table that was not there allowed nothing. */
+	/*
+	 * A table that was not there allowed nothing, and a change that only
+	 * adds elements ends no connection: no conntrack dump for those (a
+	 * container coming up is the common event, and the table can be big).
+	 */
 	if (!pl->live || !pl->live->present || !pl->have_diff ||
-	    !diff_count(&pl->diff))
+	    pl->diff.mode == ICC_DIFF_CREATE || !plan_removes(pl))
 		return 0;
 	return ct_revoke(pl->live, pl->want, n);
 }
