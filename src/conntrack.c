@@ -11,14 +11,12 @@
 
 #include <libnetfilter_conntrack/libnetfilter_conntrack.h>
 
-#include <libmnl/libmnl.h>
-
 #include "icc/revoke.h"
-#include "rtnl.h"
 
 struct revoke_ctx {
 	const struct icc_ruleset *before, *after;
-	struct rtnl_addrs host;		/* the host's own addresses */
+	const struct in_addr *host;	/* the host's own addresses */
+	size_t nhost;
 	struct nf_conntrack **doomed;
 	size_t n, cap;
 	int err;
@@ -26,8 +24,8 @@ struct revoke_ctx {
 
 static bool is_host(const struct revoke_ctx *c, uint32_t a)
 {
-	for (size_t i = 0; i < c->host.n; i++)
-		if (c->host.v[i].s_addr == a)
+	for (size_t i = 0; i < c->nhost; i++)
+		if (c->host[i].s_addr == a)
 			return true;
 	return false;
 }
@@ -100,19 +98,12 @@ out:
 }
 
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
-	      size_t *n)
+	      const struct in_addr *host, size_t nhost, size_t *n)
 {
-	struct revoke_ctx c = { .before = before, .after = after };
+	struct revoke_ctx c = { .before = before, .after = after, .host = host,
+				.nhost = nhost };
 	struct nfct_handle *h = NULL;
-	struct mnl_socket *nl = NULL;
-	int ret = rtnl_open(&nl);
-
-	if (ret == 0)
-		ret = rtnl_dump_addrs(nl, -1, 0, &c.host);
-	if (nl)
-		mnl_socket_close(nl);
-	if (ret == 0)
-		ret = dump(&c);
+	int ret = dump(&c);
 
 	*n = 0;
 	if (ret == 0 && c.n && !(h = nfct_open(CONNTRACK, 0)))
@@ -127,7 +118,6 @@ int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 	for (size_t i = 0; i < c.n; i++)
 		nfct_destroy(c.doomed[i]);
 	free(c.doomed);
-	free(c.host.v);
 	if (h)
 		nfct_close(h);
 	return ret;

@@ -312,14 +312,6 @@ static int member_identify(struct dctx *c, struct icc_member *m)
 	return ret;
 }
 
-static int addr_cmp(const void *a, const void *b)
-{
-	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
-	uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
-
-	return x < y ? -1 : x > y;
-}
-
 static bool host_has(const struct dctx *c, struct in_addr a)
 {
 	for (size_t i = 0; i < c->host.n; i++)
@@ -352,7 +344,7 @@ static int member_addrs(struct dctx *c, struct icc_member *m)
 		if (prefix_contains(net, a) && !edge && !host_has(c, a))
 			as.v[m->naddrs++] = a;
 	}
-	qsort(as.v, m->naddrs, sizeof(*as.v), addr_cmp);
+	qsort(as.v, m->naddrs, sizeof(*as.v), in_addr_cmp);
 	if (m->naddrs > ICC_PORT_ADDRS) {
 		diags_add(c->warn, m->ifname, 0, "%zu addresses; only the lowest %d are used",
 			  m->naddrs, ICC_PORT_ADDRS);
@@ -511,15 +503,21 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 		c.wants_ids |= p->containers[i].ident != ICC_ID_IP;
 	if ((ret = rtnl_open(&c.nl)) < 0)
 		return ret;
-	if (c.wants_ids && (ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0)
+	/* Ours: never a container's, and what revocation tells flows to us by. */
+	if ((ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0)
 		goto out;
 	if (c.wants_ids &&
 	    ((ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
 	     (ret = cands_lxc(&c)) < 0 || (ret = index_build(&c)) < 0))
 		goto out;
 	ret = members_collect(&c, w);
-	if (ret == 0)
+	if (ret == 0 && w->n)
 		qsort(w->v, w->n, sizeof(*w->v), member_cmp);
+	if (ret == 0) {
+		w->host = c.host.v;
+		w->nhost = c.host.n;
+		c.host.v = NULL;
+	}
 out:
 	if (ret < 0)
 		world_free(w);
@@ -543,7 +541,9 @@ void world_free(struct icc_world *w)
 	}
 	if (w) {
 		free(w->v);
+		free(w->host);
 		w->v = NULL;
-		w->n = 0;
+		w->host = NULL;
+		w->n = w->nhost = 0;
 	}
 }

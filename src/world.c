@@ -101,7 +101,7 @@ static int bind_add(struct icc_binding *b, struct in_addr a)
 	return 0;
 }
 
-static int addr_cmp(const void *a, const void *b)
+int in_addr_cmp(const void *a, const void *b)
 {
 	uint32_t x = ntohl(((const struct in_addr *)a)->s_addr);
 	uint32_t y = ntohl(((const struct in_addr *)b)->s_addr);
@@ -159,7 +159,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 		if ((ret = bind_member(p, w, i, v, nv, b, warn)) < 0)
 			goto out;
 	for (size_t i = 0; i < p->ncontainers; i++)
-		qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), addr_cmp);
+		qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), in_addr_cmp);
 	*out = b;
 	b = NULL;
 	ret = 0;

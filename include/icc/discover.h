@@ -48,6 +48,8 @@ struct icc_member {
 struct icc_world {
 	struct icc_member *v;
 	size_t n;
+	struct in_addr *host;		/* the addresses of our own namespace */
+	size_t nhost;
 };
 
 /*
@@ -69,6 +71,9 @@ void world_free(struct icc_world *w);
 int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn);
 void bindings_free(struct icc_binding *b, size_t n);
+
+/* qsort() order of struct in_addr: numeric, lowest first. */
+int in_addr_cmp(const void *a, const void *b);
 
 /* Canonical printer: one line per port, sorted by interface name. */
 void world_print(FILE *f, const struct icc_policy *p,

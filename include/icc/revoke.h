@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 
 #include "icc/ruleset.h"
 
@@ -37,9 +38,11 @@ bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
  * Deletes every IPv4 conntrack entry of the calling namespace that before
  * allowed (ruleset_flow_allows) and after does not; *n is how many.
  * Entries before never allowed (the host's own, traffic on no managed
- * bridge) are left alone. Returns 0 or -errno (nothing printed).
+ * bridge) are left alone. host[0..nhost) are the host's own addresses,
+ * which tell a flow to the host from one through it. Returns 0 or -errno
+ * (nothing printed).
  */
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
-	      size_t *n);
+	      const struct in_addr *host, size_t nhost, size_t *n);
 
 #endif

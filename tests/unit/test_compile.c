@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "icc/compile.h"
 
 #define NAME	"t.conf"
@@ -37,37 +39,6 @@
 
 #define LINKS(...)	BASE "links = (\n" __VA_ARGS__ "\n);\n"
 #define PUBLISH(...)	BASE "publish = (\n" __VA_ARGS__ "\n);\n"
-
-static char *diags_str(const struct icc_diags *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	diags_print(f, d);
-	assert_int_equal(fclose(f), 0);
-	return buf;
-}
-
-static struct icc_ruleset *compile_str(const char *text)
-{
-	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL;
-	struct icc_ruleset *rs = NULL;
-	int ret = policy_load_string(text, NAME, &p, &d);
-
-	if (ret != 0 || d.n) {
-		char *msg = diags_str(&d);
-
-		fail_msg("policy refused (%d):\n%s", ret, msg);
-	}
-	diags_free(&d);
-	assert_int_equal(compile_policy(p, NULL, &rs), 0);
-	assert_non_null(rs);
-	policy_free(p);
-	return rs;
-}
 
 /* The elements of one set, one per line, as set_print_elem prints them. */
 static char *set_str(const struct icc_set *s)

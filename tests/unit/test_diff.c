@@ -17,6 +17,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "icc/compile.h"
 #include "icc/diff.h"
 
@@ -52,36 +54,6 @@ static const char example[] =
 	"  { container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:8080\"; },\n"
 	"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
 	");\n";
-
-static char *diags_str(const struct icc_diags *d)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-
-	assert_non_null(f);
-	diags_print(f, d);
-	assert_int_equal(fclose(f), 0);
-	return buf;
-}
-
-static struct icc_ruleset *compile_str(const char *text)
-{
-	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL;
-	struct icc_ruleset *rs = NULL;
-	int ret = policy_load_string(text, NAME, &p, &d);
-
-	if (ret != 0 || d.n) {
-		char *msg = diags_str(&d);
-
-		fail_msg("policy refused (%d):\n%s", ret, msg);
-	}
-	diags_free(&d);
-	assert_int_equal(compile_policy(p, NULL, &rs), 0);
-	policy_free(p);
-	return rs;
-}
 
 /* A live table icc-policy made: present, owned, intact, no elements. */
 static struct icc_ruleset *live_new(void)

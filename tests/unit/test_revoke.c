@@ -14,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "icc/compile.h"
 #include "icc/revoke.h"
 
@@ -30,18 +32,6 @@ static const char policy[] =
 	"  { from = \"cache\"; to = \"web\"; ports = [ \"any\" ]; }\n"
 	");\n";
 
-static struct icc_ruleset *compiled(void)
-{
-	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL;
-	struct icc_ruleset *rs = NULL;
-
-	assert_int_equal(policy_load_string(policy, "t.conf", &p, &d), 0);
-	assert_int_equal(compile_policy(p, NULL, &rs), 0);
-	policy_free(p);
-	return rs;
-}
-
 static bool allows(const struct icc_ruleset *rs, const char *src,
 		   const char *dst, uint8_t proto, uint16_t port, uint8_t type)
 {
@@ -54,7 +44,7 @@ static bool allows(const struct icc_ruleset *rs, const char *src,
 
 static void test_allows(void **state)
 {
-	struct icc_ruleset *rs = compiled();
+	struct icc_ruleset *rs = compile_str(policy);
 
 	(void)state;
 	assert_true(allows(rs, "172.17.0.2", "172.17.0.3", IPPROTO_TCP, 5432, 0));
@@ -105,13 +95,9 @@ static bool flow(const struct icc_ruleset *rs, const char *src, const char *dst,
 
 static void test_flow_allows(void **state)
 {
-	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL;
-	struct icc_ruleset *rs = NULL;
+	struct icc_ruleset *rs = compile_str(policy2);
 
 	(void)state;
-	assert_int_equal(policy_load_string(policy2, "t.conf", &p, &d), 0);
-	assert_int_equal(compile_policy(p, NULL, &rs), 0);
 	/* Egress rules of a bridge without bridge-wide egress. */
 	assert_true(flow(rs, "172.17.0.2", "198.51.100.9", IPPROTO_TCP, 443, false));
 	assert_true(flow(rs, "172.17.0.2", "198.51.100.9", IPPROTO_ICMP, 0, false));
@@ -131,7 +117,6 @@ static void test_flow_allows(void **state)
 	/* Nothing to do with our bridges. */
 	assert_false(flow(rs, "192.0.2.7", "198.51.100.9", IPPROTO_TCP, 443, false));
 	ruleset_free(rs);
-	policy_free(p);
 }
 
 static void test_empty(void **state)

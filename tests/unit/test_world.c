@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "icc/compile.h"
 #include "icc/discover.h"
 
@@ -34,16 +36,6 @@ static const char policy[] =
 	"  { from = \"web\"; to = \"cache\"; ports = [ \"tcp/6379\" ]; }\n"
 	");\n"
 	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"8080\"; } );\n";
-
-static struct icc_policy *load(void)
-{
-	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL;
-
-	assert_int_equal(policy_load_string(policy, NAME, &p, &d), 0);
-	assert_int_equal(d.n, 0);
-	return p;
-}
 
 /* A port with addresses (dotted quads, NULL-terminated) that is containers. */
 static void member(struct icc_world *w, const char *ifname, const char *who,
@@ -110,7 +102,7 @@ static void expect(const struct icc_policy *p, const struct icc_world *w,
 
 static void test_nobody_running(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 
 	(void)state;
@@ -121,7 +113,7 @@ static void test_nobody_running(void **state)
 
 static void test_named_and_group(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 }, db[] = { 1 };
 
@@ -141,7 +133,7 @@ static void test_named_and_group(void **state)
 /* Two addresses on one port: both are the container's; publish the lowest. */
 static void test_two_addresses(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 };
 
@@ -158,7 +150,7 @@ static void test_two_addresses(void **state)
 /* A port claiming a static container's address is not trusted with it. */
 static void test_static_wins(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 };
 
@@ -172,7 +164,7 @@ static void test_static_wins(void **state)
 /* The port of a static container is known as that container. */
 static void test_static_port(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 }, cache[] = { 2 };
 
@@ -189,7 +181,7 @@ static void test_static_port(void **state)
 /* Two ports claiming one address: neither gets it. */
 static void test_duplicate_claim(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 }, db[] = { 1 };
 
@@ -204,7 +196,7 @@ static void test_duplicate_claim(void **state)
 /* An unidentified port's addresses bind nobody but still block a claim. */
 static void test_unknown_port(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 };
 
@@ -220,7 +212,7 @@ static void test_unknown_port(void **state)
 /* One port that is two policy entries (a name and a label group). */
 static void test_port_in_two_entries(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned both[] = { 0, 1 };
 
@@ -237,7 +229,7 @@ static void test_port_in_two_entries(void **state)
 
 static void test_print(void **state)
 {
-	struct icc_policy *p = load();
+	struct icc_policy *p = policy_ok(policy);
 	struct icc_world w = { 0 };
 	const unsigned web[] = { 0 };
 	char *buf = NULL;
