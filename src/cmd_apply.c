@@ -36,8 +36,9 @@ static void print_errno(const char *what, int err)
 static int report_diff_error(int ret)
 {
 	if (ret == -EEXIST)
-		fprintf(stderr, "icc-policy: table inet %s exists but was not "
-			"made by icc-policy; refusing to touch it\n", ICC_TABLE);
+		fprintf(stderr, "icc-policy: table inet %s or bridge %s exists but "
+			"was not made by icc-policy; refusing to touch it\n",
+			ICC_TABLE, ICC_TABLE);
 	else
 		print_errno("cannot read the live ruleset", ret);
 	return 2;
@@ -90,7 +91,8 @@ static int run_diff(const struct cli *c, bool quiet_sync)
 	kernel_knobs_print(stdout, &cp.plan.knobs, "+ ");
 	n = plan_count(&cp.plan);
 	if (!n && !quiet_sync)
-		printf("in sync: table inet %s matches %s\n", ICC_TABLE, c->config);
+		printf("in sync: tables inet %s and bridge %s match %s\n",
+		       ICC_TABLE, ICC_TABLE, c->config);
 	cmd_plan_free(&cp);
 	return n ? 1 : 0;
 }
@@ -145,9 +147,9 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 		return 1;
 	}
 	if (diff_count(&pl->diff))
-		printf("applied %zu change%s to table inet %s\n",
+		printf("applied %zu change%s to tables inet %s and bridge %s\n",
 		       diff_count(&pl->diff), diff_count(&pl->diff) == 1 ? "" : "s",
-		       ICC_TABLE);
+		       ICC_TABLE, ICC_TABLE);
 	if ((ret = cut_connections(pl)))
 		return ret;
 	ret = plan_knobs(pl, &err);

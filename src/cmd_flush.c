@@ -46,7 +46,8 @@ static int flush_once(struct icc_nft *n)
 	if (ret < 0)
 		goto out;
 	if (!live->present) {
-		printf("nothing to flush: no table inet %s\n", ICC_TABLE);
+		printf("nothing to flush: no table inet %s or bridge %s\n",
+		       ICC_TABLE, ICC_TABLE);
 		goto out;
 	}
 	if (!live->owned) {
@@ -55,10 +56,12 @@ static int flush_once(struct icc_nft *n)
 	}
 	if ((ret = unguard(live)) < 0)
 		goto out;
-	ret = nft_delete_table(n, live->genid, &err);
+	ret = nft_delete_tables(n, live, &err);
 	diags_print(stderr, &err);
-	if (!ret)
-		printf("deleted table inet %s\n", ICC_TABLE);
+	for (int t = 0; !ret && t < ICC_NTABLES; t++)
+		if (live->has[t])
+			printf("deleted table %s %s\n", icc_table_defs[t].family,
+			       ICC_TABLE);
 out:
 	diags_free(&err);
 	ruleset_free(live);
@@ -89,8 +92,9 @@ int cmd_flush(const struct cli *c, int argc, char **argv)
 	}
 	nft_close(n);
 	if (ret == -EEXIST)
-		fprintf(stderr, "icc-policy: table inet %s was not made by "
-			"icc-policy; leaving it alone\n", ICC_TABLE);
+		fprintf(stderr, "icc-policy: table inet %s or bridge %s was "
+			"not made by icc-policy; leaving both alone\n",
+			ICC_TABLE, ICC_TABLE);
 	else if (ret < 0)
 		fprintf(stderr, "icc-policy: flush: %s%s\n", strerror(-ret),
 			ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");

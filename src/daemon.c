@@ -192,7 +192,7 @@ static void log_result(struct daemon *d, const struct icc_plan *pl, bool tamper)
 	size_t n = diff_count(&pl->diff);
 
 	if (tamper && n)
-		log_warn("table inet %s was changed by pid %d (%s); restored it (%zu change%s)",
+		log_warn("tables inet/bridge %s were changed by pid %d (%s); restored them (%zu change%s)",
 			 ICC_TABLE, d->tamper.pid, d->tamper.comm, n, n == 1 ? "" : "s");
 	else if (n)
 		log_info("applied %zu change%s in %.2f ms", n, n == 1 ? "" : "s",
@@ -261,8 +261,8 @@ static int reconcile(struct daemon *d)
 		d->last = pl.want;
 		pl.want = NULL;
 	} else if (ret == -EEXIST) {
-		log_err("table inet %s exists but was not made by icc-policy; not touching it",
-			ICC_TABLE);
+		log_err("table inet %s or bridge %s exists but was not made by "
+			"icc-policy; not touching it", ICC_TABLE, ICC_TABLE);
 	} else {
 		log_err("reconcile failed: %s; retrying in %d ms", strerror(-ret),
 			d->retry_ms);

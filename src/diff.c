@@ -84,26 +84,32 @@ static void print_elems(FILE *f, char sign, const struct icc_set *s,
 			const size_t *idx, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		fprintf(f, "%c element inet %s %s { ", sign, ICC_TABLE,
-			s->def->name);
+		fprintf(f, "%c element %s %s %s { ", sign,
+			icc_table_defs[s->def->table].family, ICC_TABLE, s->def->name);
 		set_print_elem(f, s, set_elem(s, idx[i]));
 		fputs(" }\n", f);
 	}
 }
 
-/* A new table: every chain and rule, as show prints them. */
+#define FAMILY(def)	icc_table_defs[(def).table].family
+
+/* New tables: every chain and rule, as show prints them. */
 static void print_structure(FILE *f)
 {
-	fprintf(f, "+ table inet %s\n", ICC_TABLE);
+	for (int t = 0; t < ICC_NTABLES; t++)
+		fprintf(f, "+ table %s %s\n", icc_table_defs[t].family, ICC_TABLE);
 	for (size_t c = 0; c < icc_nchains; c++)
-		fprintf(f, "+ chain inet %s %s\n", ICC_TABLE, icc_chain_defs[c].name);
+		fprintf(f, "+ chain %s %s %s\n", FAMILY(icc_chain_defs[c]),
+			ICC_TABLE, icc_chain_defs[c].name);
 	for (int i = 0; i < ICC_NSETS; i++)
-		fprintf(f, "+ %s inet %s %s\n", icc_set_defs[i].ndata ? "map" : "set",
-			ICC_TABLE, icc_set_defs[i].name);
-	for (size_t r = 0; r < icc_nrules; r++)
-		fprintf(f, "+ rule inet %s %s %s\n", ICC_TABLE,
-			icc_chain_defs[icc_rule_defs[r].chain].name,
-			icc_rule_defs[r].text);
+		fprintf(f, "+ %s %s %s %s\n", icc_set_defs[i].ndata ? "map" : "set",
+			FAMILY(icc_set_defs[i]), ICC_TABLE, icc_set_defs[i].name);
+	for (size_t r = 0; r < icc_nrules; r++) {
+		const struct icc_chain_def *c = &icc_chain_defs[icc_rule_defs[r].chain];
+
+		fprintf(f, "+ rule %s %s %s %s\n", FAMILY(*c), ICC_TABLE,
+			c->name, icc_rule_defs[r].text);
+	}
 }
 
 void diff_print(FILE *f, const struct icc_diff *d)
@@ -111,8 +117,8 @@ void diff_print(FILE *f, const struct icc_diff *d)
 	if (d->mode == ICC_DIFF_CREATE)
 		print_structure(f);
 	if (d->mode == ICC_DIFF_REPLACE) {
-		fprintf(f, "# table inet %s differs from ours; it is replaced "
-			   "in one transaction\n", ICC_TABLE);
+		fprintf(f, "# tables inet %s and bridge %s differ from ours; they "
+			   "are replaced in one transaction\n", ICC_TABLE, ICC_TABLE);
 		for (size_t i = 0; i < d->live->ndrift; i++)
 			fprintf(f, "%s\n", d->live->drift[i]);
 	}

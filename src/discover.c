@@ -433,7 +433,8 @@ static int bridge_ports(struct dctx *c, unsigned b, struct icc_world *w)
 		m->peer_ifindex = l->link;
 		m->up = l->up;
 		w->n++;
-		ret = c->wants_ids ? member_fill(c, m) : 0;
+		/* Identified or not, anti-spoofing binds its MAC and addresses. */
+		ret = member_fill(c, m);
 	}
 out:
 	free(ls.v);

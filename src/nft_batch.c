@@ -125,8 +125,8 @@ struct batch {
 	int err;
 };
 
-static struct nlmsghdr *batch_msg(struct batch *t, uint16_t type, uint16_t flags,
-				  const char *what, const char *name)
+static struct nlmsghdr *batch_msg(struct batch *t, uint16_t type, int tbl,
+				  uint16_t flags, const char *what, const char *name)
 {
 	struct msg_note *v;
 
@@ -142,8 +142,8 @@ static struct nlmsghdr *batch_msg(struct batch *t, uint16_t type, uint16_t flags
 	t->notes[t->nnotes] = (struct msg_note){ ++t->n->seq, what, name, 0, 0 };
 	t->nnotes++;
 	return nftnl_nlmsg_build_hdr(nftnl_batch_buffer(t->b), type,
-				     NFPROTO_INET, flags | NLM_F_ACK,
-				     t->n->seq);
+				     icc_table_defs[tbl].nfproto,
+				     flags | NLM_F_ACK, t->n->seq);
 }
 
 #define BATCH_PAGE	(1 << 18)
@@ -154,10 +154,11 @@ static void batch_next(struct batch *t)
 		t->err = -ENOMEM;
 }
 
-static void batch_table(struct batch *t, uint16_t type)
+static void batch_table(struct batch *t, uint16_t type, enum icc_table_id tbl)
 {
-	struct nftnl_table *o = nft_build_table();
-	struct nlmsghdr *nlh = batch_msg(t, type, NLM_F_CREATE, "table", ICC_TABLE);
+	struct nftnl_table *o = nft_build_table(tbl);
+	struct nlmsghdr *nlh = batch_msg(t, type, tbl, NLM_F_CREATE, "table",
+					 icc_table_defs[tbl].family);
 
 	if (!o || !nlh) {
 		t->err = -ENOMEM;
@@ -172,7 +173,8 @@ static void batch_sets(struct batch *t, const struct icc_ruleset *rs)
 {
 	for (int i = 0; i < ICC_NSETS && !t->err; i++) {
 		struct nftnl_set *o = nft_build_set(&rs->sets[i], ICC_SET_ID(i));
-		struct nlmsghdr *nlh = batch_msg(t, NFT_MSG_NEWSET, NLM_F_CREATE,
+		struct nlmsghdr *nlh = batch_msg(t, NFT_MSG_NEWSET,
+						 icc_set_defs[i].table, NLM_F_CREATE,
 						 "set", icc_set_defs[i].name);
 		if (!o || !nlh) {
 			t->err = -ENOMEM;
@@ -188,7 +190,8 @@ static void batch_chains_rules(struct batch *t)
 {
 	for (size_t i = 0; i < icc_nchains && !t->err; i++) {
 		struct nftnl_chain *o = nft_build_chain(i);
-		struct nlmsghdr *nlh = batch_msg(t, NFT_MSG_NEWCHAIN, NLM_F_CREATE,
+		struct nlmsghdr *nlh = batch_msg(t, NFT_MSG_NEWCHAIN,
+						 icc_chain_defs[i].table, NLM_F_CREATE,
 						 "chain", icc_chain_defs[i].name);
 		if (!o || !nlh) {
 			t->err = -ENOMEM;
@@ -201,6 +204,7 @@ static void batch_chains_rules(struct batch *t)
 	for (size_t i = 0; i < icc_nrules && !t->err; i++) {
 		struct nftnl_rule *o = nft_build_rule(i, true);
 		struct nlmsghdr *nlh = batch_msg(t, NFT_MSG_NEWRULE,
+						 icc_chain_defs[icc_rule_defs[i].chain].table,
 						 NLM_F_CREATE | NLM_F_APPEND, "rule",
 						 icc_rule_defs[i].text);
 		if (!o || !nlh) {
@@ -230,8 +234,8 @@ static void batch_elem_msg(struct batch *t, uint16_t type,
 			   const struct icc_set *s, const size_t *idx,
 			   size_t m, uint32_t set_id)
 {
-	struct nlmsghdr *nlh = batch_msg(t, type, NLM_F_CREATE, "elements",
-					 s->def->name);
+	struct nlmsghdr *nlh = batch_msg(t, type, s->def->table, NLM_F_CREATE,
+					 "elements", s->def->name);
 	struct nftnl_set *o;
 
 	if (!nlh)
@@ -279,14 +283,23 @@ static void batch_all_elems(struct batch *t, const struct icc_ruleset *rs,
 			    rs->sets[i].n, ids ? ICC_SET_ID(i) : 0);
 }
 
+/* The tables of ours that exist (a missing one cannot be deleted). */
+static void batch_del_tables(struct batch *t, const struct icc_ruleset *live)
+{
+	for (int i = 0; i < ICC_NTABLES; i++)
+		if (live->has[i])
+			batch_table(t, NFT_MSG_DELTABLE, i);
+}
+
 static void batch_body(struct batch *t, const struct icc_diff *d)
 {
 	switch (d->mode) {
 	case ICC_DIFF_REPLACE:
-		batch_table(t, NFT_MSG_DELTABLE);
+		batch_del_tables(t, d->live);
 		/* fall through */
 	case ICC_DIFF_CREATE:
-		batch_table(t, NFT_MSG_NEWTABLE);
+		for (int i = 0; i < ICC_NTABLES; i++)
+			batch_table(t, NFT_MSG_NEWTABLE, i);
 		batch_sets(t, d->want);
 		batch_chains_rules(t);
 		batch_all_elems(t, d->want, true);
@@ -447,11 +460,11 @@ int nft_commit(struct icc_nft *n, const struct icc_diff *d, const char *file,
 
 static void fill_delete(struct batch *t, const void *arg)
 {
-	(void)arg;
-	batch_table(t, NFT_MSG_DELTABLE);
+	batch_del_tables(t, arg);
 }
 
-int nft_delete_table(struct icc_nft *n, uint32_t genid, struct icc_diags *err)
+int nft_delete_tables(struct icc_nft *n, const struct icc_ruleset *live,
+		      struct icc_diags *err)
 {
-	return batch_run(n, genid, NULL, err, fill_delete, NULL);
+	return batch_run(n, live->genid, NULL, err, fill_delete, live);
 }

@@ -13,6 +13,7 @@
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/rtnetlink.h>
+#include <linux/if_ether.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
@@ -265,6 +266,8 @@ static void ct_state_verdict(struct rb *b, uint32_t states, int v)
 	verdict(b, v, NULL);
 }
 
+static void port_rule(struct rb *b, size_t i);
+
 /* The rules of chains input and to_host (25 on). */
 static void host_rule(struct rb *b, size_t i)
 {
@@ -309,6 +312,91 @@ static void host_rule(struct rb *b, size_t i)
 		verdict(b, NF_ACCEPT, NULL);
 		break;
 	case 32:
+		verdict(b, NF_DROP, NULL);
+		break;
+	default:
+		port_rule(b, i);
+	}
+}
+
+static void ether_type(struct rb *b, uint16_t type)
+{
+	uint8_t be[2] = { type >> 8, type & 0xff };
+
+	payload(b, NFT_PAYLOAD_LL_HEADER, 12, 2, R1);
+	cmp(b, NFT_CMP_EQ, be, 2);
+}
+
+/* iifname . <6-byte MAC at base+off> [. <IPv4 at base4+off4>] */
+static void bind_key(struct rb *b, uint32_t base, uint32_t off,
+		     uint32_t base4, uint32_t off4)
+{
+	meta(b, NFT_META_IIFNAME, R1);
+	payload(b, base, off, 6, R2);
+	if (base4 != UINT32_MAX)
+		payload(b, base4, off4, 4, NFT_REG32_06);
+}
+
+/* The rules of table bridge icc (33 on): what a container port may send. */
+static void port_rule(struct rb *b, size_t i)
+{
+	static const uint8_t dhcp[4] = { 0, 68, 0, 67 };
+	static const uint32_t any = 0;
+
+	switch (i) {
+	case 33:	/* iifname @ports jump from_port */
+		meta(b, NFT_META_IIFNAME, R1);
+		lookup(b, ICC_SET_PORTS, 0, false);
+		verdict(b, NFT_JUMP, "from_port");
+		break;
+	case 34:	/* iifname . ether saddr != @port_mac drop */
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, UINT32_MAX, 0);
+		lookup(b, ICC_SET_PORT_MAC, 0, true);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case 35:	/* arp: sender MAC and address bound to the port */
+		ether_type(b, ETH_P_ARP);
+		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_PAYLOAD_NETWORK_HEADER, 14);
+		lookup(b, ICC_SET_PORT_IP4, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 36:	/* arp probe: arp saddr ip 0.0.0.0, bound sender MAC */
+		ether_type(b, ETH_P_ARP);
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, R1);
+		cmp(b, NFT_CMP_EQ, &any, 4);
+		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, UINT32_MAX, 0);
+		lookup(b, ICC_SET_PORT_MAC, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 37:	/* ip: iifname . ether saddr . ip saddr @port_ip4 */
+		ether_type(b, ETH_P_IP);
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, NFT_PAYLOAD_NETWORK_HEADER, 12);
+		lookup(b, ICC_SET_PORT_IP4, 0, false);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 38:	/* DHCP from 0.0.0.0 */
+		ether_type(b, ETH_P_IP);
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
+		cmp(b, NFT_CMP_EQ, &any, 4);
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_UDP);
+		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, R1);
+		cmp(b, NFT_CMP_EQ, dhcp, 4);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 39:	/* router advertisements */
+		ether_type(b, ETH_P_IPV6);
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_ICMPV6);
+		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
+		cmp_u8(b, 134);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case 40:
+		ether_type(b, ETH_P_IPV6);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case 41:
 		verdict(b, NF_DROP, NULL);
 		break;
 	default:
@@ -426,7 +514,8 @@ struct nftnl_rule *nft_build_rule(size_t i, bool with_ids)
 
 	if (!b.r)
 		return NULL;
-	nftnl_rule_set_u32(b.r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	nftnl_rule_set_u32(b.r, NFTNL_RULE_FAMILY,
+			   icc_table_defs[icc_chain_defs[icc_rule_defs[i].chain].table].nfproto);
 	nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, ICC_TABLE);
 	nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN,
 			   icc_chain_defs[icc_rule_defs[i].chain].name);
@@ -438,7 +527,7 @@ struct nftnl_rule *nft_build_rule(size_t i, bool with_ids)
 	return b.r;
 }
 
-struct nftnl_table *nft_build_table(void)
+struct nftnl_table *nft_build_table(enum icc_table_id tbl)
 {
 	struct nftnl_table *t = nftnl_table_alloc();
 	struct nftnl_udata_buf *u = nftnl_udata_buf_alloc(64);
@@ -449,7 +538,7 @@ struct nftnl_table *nft_build_table(void)
 		t = NULL;
 		goto out;
 	}
-	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, NFPROTO_INET);
+	nftnl_table_set_u32(t, NFTNL_TABLE_FAMILY, icc_table_defs[tbl].nfproto);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, ICC_TABLE);
 	nftnl_table_set_u32(t, NFTNL_TABLE_FLAGS, 0);
 	nftnl_table_set_data(t, NFTNL_TABLE_USERDATA, nftnl_udata_buf_data(u),
@@ -466,7 +555,7 @@ struct nftnl_chain *nft_build_chain(size_t i)
 
 	if (!c)
 		return NULL;
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, NFPROTO_INET);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_FAMILY, icc_table_defs[d->table].nfproto);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, ICC_TABLE);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, d->name);
 	if (d->type) {
@@ -483,7 +572,7 @@ static uint32_t dtype_id(const uint8_t *t, unsigned n)
 {
 	static const uint32_t ids[] = {
 		[ICC_T_IFNAME] = 41, [ICC_T_IPV4] = 7,
-		[ICC_T_PROTO] = 12, [ICC_T_PORT] = 13,
+		[ICC_T_PROTO] = 12, [ICC_T_PORT] = 13, [ICC_T_ETHER] = 9,
 	};
 	uint32_t id = 0;
 
@@ -520,7 +609,7 @@ static void set_concat_desc(struct nftnl_set *s, const struct icc_set_def *d)
 {
 	static const uint8_t len[] = {
 		[ICC_T_IFNAME] = 16, [ICC_T_IPV4] = 4,
-		[ICC_T_PROTO] = 1, [ICC_T_PORT] = 2,
+		[ICC_T_PROTO] = 1, [ICC_T_PORT] = 2, [ICC_T_ETHER] = 6,
 	};
 	uint8_t f[4];
 
@@ -535,7 +624,7 @@ static struct nftnl_set *set_skeleton(const struct icc_set *is, uint32_t id)
 
 	if (!s)
 		return NULL;
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, icc_table_defs[is->def->table].nfproto);
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, ICC_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, is->def->name);
 	if (id)

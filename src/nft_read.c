@@ -25,6 +25,7 @@
 struct reader {
 	struct icc_nft *n;
 	struct icc_ruleset *rs;
+	enum icc_table_id tbl;	/* the table being read */
 	bool set_ok[ICC_NSETS];
 	char **rules[16];	/* fingerprints per chain, in kernel order */
 	size_t nrules[16];
@@ -32,11 +33,14 @@ struct reader {
 	int err;
 };
 
-static struct nlmsghdr *req(struct icc_nft *n, char *buf, uint16_t type,
+static struct nlmsghdr *req(struct reader *r, char *buf, uint16_t type,
 			    uint16_t flags)
 {
-	return nftnl_nlmsg_build_hdr(buf, type, NFPROTO_INET, flags, ++n->seq);
+	return nftnl_nlmsg_build_hdr(buf, type, icc_table_defs[r->tbl].nfproto,
+				     flags, ++r->n->seq);
 }
+
+#define FAMILY(r)	icc_table_defs[(r)->tbl].family
 
 static int comment_cb(const struct nftnl_udata *a, void *data)
 {
@@ -53,15 +57,18 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 	struct nftnl_table *t = nftnl_table_alloc();
 	const void *ud;
 	uint32_t len;
+	bool ours = false;
 
 	if (!t || nftnl_table_nlmsg_parse(nlh, t) < 0) {
 		nftnl_table_free(t);
 		return MNL_CB_ERROR;
 	}
-	r->rs->present = true;
+	r->rs->has[r->tbl] = true;
 	ud = nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len);
 	if (ud)
-		nftnl_udata_parse(ud, len, comment_cb, &r->rs->owned);
+		nftnl_udata_parse(ud, len, comment_cb, &ours);
+	if (!ours)
+		r->rs->owned = false;
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
@@ -69,7 +76,7 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 static int read_table(struct reader *r)
 {
 	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
-	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
+	struct nlmsghdr *nlh = req(r, buf, NFT_MSG_GETTABLE, NLM_F_ACK);
 	struct nftnl_table *t = nftnl_table_alloc();
 	int ret;
 
@@ -82,10 +89,11 @@ static int read_table(struct reader *r)
 	return ret == -ENOENT ? 0 : ret;
 }
 
-static int chain_index(const char *name)
+static int chain_index(const struct reader *r, const char *name)
 {
 	for (size_t i = 0; i < icc_nchains; i++)
-		if (!strcmp(icc_chain_defs[i].name, name))
+		if (icc_chain_defs[i].table == r->tbl &&
+		    !strcmp(icc_chain_defs[i].name, name))
 			return i;
 	return -1;
 }
@@ -115,10 +123,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
-	i = chain_index(name);
+	i = chain_index(r, name);
 	if (i < 0 || !chain_matches(c, i))
-		ruleset_add_drift(r->rs, "- chain inet %s %s (%s)", ICC_TABLE,
-				  name, i < 0 ? "not ours" : "hook or type changed");
+		ruleset_add_drift(r->rs, "- chain %s %s %s (%s)", FAMILY(r),
+				  ICC_TABLE, name,
+				  i < 0 ? "not ours" : "hook or type changed");
 	else
 		r->chain_seen[i] = true;
 	nftnl_chain_free(c);
@@ -128,7 +137,7 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 static int dump(struct reader *r, uint16_t type, mnl_cb_t cb)
 {
 	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
-	struct nlmsghdr *nlh = req(r->n, buf, type, NLM_F_DUMP);
+	struct nlmsghdr *nlh = req(r, buf, type, NLM_F_DUMP);
 
 	/* every dump is filtered by table on the kernel side */
 	mnl_attr_put_strz(nlh, type == NFT_MSG_GETSET ? NFTA_SET_TABLE :
@@ -148,7 +157,7 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(o);
 		return MNL_CB_ERROR;
 	}
-	i = chain_index(nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
+	i = chain_index(r, nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
 	nftnl_rule_free(o);
 	if (i < 0) {
 		free(fp);
@@ -190,7 +199,8 @@ static void compare_chain(struct reader *r, unsigned c)
 	const char *name = icc_chain_defs[c].name;
 
 	if (!r->chain_seen[c])
-		ruleset_add_drift(r->rs, "+ chain inet %s %s", ICC_TABLE, name);
+		ruleset_add_drift(r->rs, "+ chain %s %s %s", FAMILY(r), ICC_TABLE,
+				  name);
 	for (size_t k = 0;; k++) {
 		char *fp;
 		const char *text = expected_rule(c, k, &fp);
@@ -202,11 +212,11 @@ static void compare_chain(struct reader *r, unsigned c)
 			r->err = -ENOMEM;
 		if (!text || !live || !fp || strcmp(fp, live)) {
 			if (live)
-				ruleset_add_drift(r->rs, "- rule inet %s %s %s",
-						  ICC_TABLE, name, live);
+				ruleset_add_drift(r->rs, "- rule %s %s %s %s",
+						  FAMILY(r), ICC_TABLE, name, live);
 			if (text)
-				ruleset_add_drift(r->rs, "+ rule inet %s %s %s",
-						  ICC_TABLE, name, text);
+				ruleset_add_drift(r->rs, "+ rule %s %s %s %s",
+						  FAMILY(r), ICC_TABLE, name, text);
 		}
 		free(fp);
 	}
@@ -215,13 +225,15 @@ static void compare_chain(struct reader *r, unsigned c)
 static void compare_rules(struct reader *r)
 {
 	for (unsigned c = 0; c < icc_nchains; c++)
-		compare_chain(r, c);
+		if (icc_chain_defs[c].table == r->tbl)
+			compare_chain(r, c);
 }
 
-static int set_index(const char *name)
+static int set_index(const struct reader *r, const char *name)
 {
 	for (int i = 0; i < ICC_NSETS; i++)
-		if (!strcmp(icc_set_defs[i].name, name))
+		if (icc_set_defs[i].table == r->tbl &&
+		    !strcmp(icc_set_defs[i].name, name))
 			return i;
 	return -1;
 }
@@ -259,15 +271,15 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 		return MNL_CB_ERROR;
 	}
 	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
-	i = set_index(name);
+	i = set_index(r, name);
 	if (i >= 0 && set_matches(s, &r->rs->sets[i]))
 		r->set_ok[i] = true;
 	else if (!(nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & NFT_SET_ANONYMOUS))
-		ruleset_add_drift(r->rs, "- set inet %s %s (%s)", ICC_TABLE,
+		ruleset_add_drift(r->rs, "- set %s %s %s (%s)", FAMILY(r), ICC_TABLE,
 				  name, i < 0 ? "not ours" : "type changed");
 	else
-		ruleset_add_drift(r->rs, "- anonymous set inet %s %s", ICC_TABLE,
-				  name);
+		ruleset_add_drift(r->rs, "- anonymous set %s %s %s", FAMILY(r),
+				  ICC_TABLE, name);
 	nftnl_set_free(s);
 	return MNL_CB_OK;
 }
@@ -309,7 +321,7 @@ static int read_elems(struct reader *r, int i)
 	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
 	struct icc_set *is = &r->rs->sets[i];
 	struct nftnl_set *s = nftnl_set_alloc();
-	struct nlmsghdr *nlh = req(r->n, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
+	struct nlmsghdr *nlh = req(r, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
 	struct nftnl_set_elems_iter *it = NULL;
 	struct nftnl_set_elem *el;
 	uint8_t packed[ICC_KEY_MAX * 2 + ICC_DATA_MAX];
@@ -319,7 +331,7 @@ static int read_elems(struct reader *r, int i)
 		return -ENOMEM;
 	nftnl_set_set_str(s, NFTNL_SET_TABLE, ICC_TABLE);
 	nftnl_set_set_str(s, NFTNL_SET_NAME, is->def->name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, icc_table_defs[r->tbl].nfproto);
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	ret = nft_request(r->n, nlh, elem_cb, s);
 	if (ret < 0)
@@ -330,8 +342,8 @@ static int read_elems(struct reader *r, int i)
 		if (elem_pack(is, el, packed))
 			ret = set_add_raw(is, packed, 0);
 		else
-			ret = ruleset_add_drift(r->rs, "- element inet %s %s (malformed)",
-						ICC_TABLE, is->def->name);
+			ret = ruleset_add_drift(r->rs, "- element %s %s %s (malformed)",
+						FAMILY(r), ICC_TABLE, is->def->name);
 	}
 out:
 	if (it)
@@ -359,15 +371,43 @@ static int read_structure(struct reader *r)
 		return ret;
 	compare_rules(r);
 	for (int i = 0; i < ICC_NSETS; i++) {
+		if (icc_set_defs[i].table != r->tbl)
+			continue;
 		if (!r->set_ok[i]) {
-			ruleset_add_drift(r->rs, "+ set inet %s %s", ICC_TABLE,
-					  icc_set_defs[i].name);
+			ruleset_add_drift(r->rs, "+ set %s %s %s", FAMILY(r),
+					  ICC_TABLE, icc_set_defs[i].name);
 			continue;
 		}
 		if ((ret = read_elems(r, i)))
 			return ret;
 	}
 	return r->err;
+}
+
+/*
+ * Both tables: which exist and are ours, then (only if every one that
+ * exists is ours) their structure and elements. One missing while the
+ * other is there is drift: both are made again.
+ */
+static int read_tables(struct reader *r)
+{
+	int ret = 0;
+
+	r->rs->owned = true;
+	for (r->tbl = 0; r->tbl < ICC_NTABLES && !ret; r->tbl++)
+		ret = read_table(r);
+	for (int t = 0; t < ICC_NTABLES; t++)
+		r->rs->present |= r->rs->has[t];
+	if (ret || !r->rs->present || !r->rs->owned)
+		return ret;
+	for (r->tbl = 0; r->tbl < ICC_NTABLES && !ret; r->tbl++) {
+		if (r->rs->has[r->tbl])
+			ret = read_structure(r);
+		else
+			ret = ruleset_add_drift(r->rs, "+ table %s %s", FAMILY(r),
+						ICC_TABLE);
+	}
+	return ret;
 }
 
 /* One consistent read: the generation must not move while we read. */
@@ -379,9 +419,7 @@ static int read_once(struct icc_nft *n, struct icc_ruleset **out)
 
 	if (!r.rs)
 		goto out;
-	if ((ret = nft_genid(n, &r.rs->genid)) || (ret = read_table(&r)))
-		goto out;
-	if (r.rs->present && r.rs->owned && (ret = read_structure(&r)))
+	if ((ret = nft_genid(n, &r.rs->genid)) || (ret = read_tables(&r)))
 		goto out;
 	r.rs->intact = r.rs->ndrift == 0;
 	for (int i = 0; i < ICC_NSETS; i++)

@@ -16,7 +16,8 @@ int plan_want(struct icc_plan *pl, const struct icc_policy *p,
 	pl->p = p;
 	if ((ret = discover(p, &pl->world, notes)) < 0 ||
 	    (ret = world_bind(p, &pl->world, &pl->bind, notes)) < 0 ||
-	    (ret = compile_policy(p, pl->bind, &pl->want)) < 0)
+	    (ret = compile_policy(p, pl->bind, &pl->want)) < 0 ||
+	    (ret = world_ports(p, &pl->world, pl->want, notes)) < 0)
 		return ret;
 	return kernel_plan(p, &pl->knobs, warn, err);
 }

@@ -11,55 +11,68 @@
 #define K(...) { __VA_ARGS__ }
 
 const struct icc_set_def icc_set_defs[ICC_NSETS] = {
-	[ICC_SET_BRIDGES] = { "bridges", 1, K(ICC_T_IFNAME), 0, K(0),
+	[ICC_SET_BRIDGES] = { "bridges", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "managed bridges" },
-	[ICC_SET_SUBNETS4] = { "subnets4", 2, K(ICC_T_IFNAME, ICC_T_IPV4),
+	[ICC_SET_SUBNETS4] = { "subnets4", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IPV4),
 		0, K(0), true, -1, "the only sources each bridge may forward" },
-	[ICC_SET_EGRESS] = { "egress", 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
+	[ICC_SET_EGRESS] = { "egress", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
 		0, K(0), false, -1, "bridge . uplink: new connections out" },
-	[ICC_SET_MASQ] = { "masq", 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
+	[ICC_SET_MASQ] = { "masq", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
 		0, K(0), false, -1, "bridge . uplink: masqueraded" },
-	[ICC_SET_LINKS4] = { "links4", 4,
+	[ICC_SET_LINKS4] = { "links4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		false, -1, "links, exact ports (hash: O(1))" },
 	/* Ranges live apart from exact ports: interval sets cost more. */
-	[ICC_SET_LINKS4R] = { "links4r", 4,
+	[ICC_SET_LINKS4R] = { "links4r", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		true, 3, "links, port ranges" },
-	[ICC_SET_LINKS4ICMP] = { "links4icmp", 2, K(ICC_T_IPV4, ICC_T_IPV4),
+	[ICC_SET_LINKS4ICMP] = { "links4icmp", ICC_TBL_INET, 2, K(ICC_T_IPV4, ICC_T_IPV4),
 		0, K(0), false, -1, "links allowing echo request" },
-	[ICC_SET_LINKS4ANY] = { "links4any", 2, K(ICC_T_IPV4, ICC_T_IPV4),
+	[ICC_SET_LINKS4ANY] = { "links4any", ICC_TBL_INET, 2, K(ICC_T_IPV4, ICC_T_IPV4),
 		0, K(0), false, -1, "links allowing everything" },
-	[ICC_SET_PUBLISHED4] = { "published4", 4,
+	[ICC_SET_PUBLISHED4] = { "published4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		true, 0, "published ports: source . container . proto . port" },
-	[ICC_SET_DNAT4] = { "dnat4", 4,
+	[ICC_SET_DNAT4] = { "dnat4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), true, 0,
 		"public publishes: source . host addr . proto . port" },
-	[ICC_SET_LOCAL4] = { "local4", 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
+	[ICC_SET_LOCAL4] = { "local4", ICC_TBL_INET, 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), false, -1,
 		"loopback publishes: host addr . proto . port" },
-	[ICC_SET_HOST4] = { "host4", 3, K(ICC_T_IFNAME, ICC_T_PROTO, ICC_T_PORT),
+	[ICC_SET_HOST4] = { "host4", ICC_TBL_INET, 3, K(ICC_T_IFNAME, ICC_T_PROTO, ICC_T_PORT),
 		0, K(0), true, 2, "host services: bridge . proto . port" },
-	[ICC_SET_HOST4ICMP] = { "host4icmp", 1, K(ICC_T_IFNAME), 0, K(0),
+	[ICC_SET_HOST4ICMP] = { "host4icmp", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "bridges that may ping the host" },
-	[ICC_SET_HOST4ANY] = { "host4any", 1, K(ICC_T_IFNAME), 0, K(0),
+	[ICC_SET_HOST4ANY] = { "host4any", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "bridges that may reach every host service" },
 	/* Per-container egress of bridges with egress = false. */
-	[ICC_SET_EGRESS4] = { "egress4", 6, K(ICC_T_IFNAME, ICC_T_IFNAME,
+	[ICC_SET_EGRESS4] = { "egress4", ICC_TBL_INET, 6, K(ICC_T_IFNAME, ICC_T_IFNAME,
 		ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0), true, -1,
 		"egress rules: bridge . uplink . container . destination . proto . port" },
-	[ICC_SET_EGRESS4ICMP] = { "egress4icmp", 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
+	[ICC_SET_EGRESS4ICMP] = { "egress4icmp", ICC_TBL_INET, 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
 		ICC_T_IPV4, ICC_T_IPV4), 0, K(0), true, -1,
 		"egress rules allowing echo request" },
-	[ICC_SET_EGRESS4ANY] = { "egress4any", 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
+	[ICC_SET_EGRESS4ANY] = { "egress4any", ICC_TBL_INET, 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
 		ICC_T_IPV4, ICC_T_IPV4), 0, K(0), true, -1,
 		"egress rules allowing everything" },
+	[ICC_SET_PORTS] = { "ports", ICC_TBL_BRIDGE, 1, K(ICC_T_IFNAME), 0,
+		K(0), false, -1, "container ports of managed bridges" },
+	[ICC_SET_PORT_MAC] = { "port_mac", ICC_TBL_BRIDGE, 2,
+		K(ICC_T_IFNAME, ICC_T_ETHER), 0, K(0), false, -1,
+		"port . the MAC its container may send with" },
+	[ICC_SET_PORT_IP4] = { "port_ip4", ICC_TBL_BRIDGE, 3,
+		K(ICC_T_IFNAME, ICC_T_ETHER, ICC_T_IPV4), 0, K(0), false, -1,
+		"port . MAC . an IPv4 address its container may send with" },
+};
+
+const struct icc_table_def icc_table_defs[ICC_NTABLES] = {
+	[ICC_TBL_INET] = { "inet", NFPROTO_INET },
+	[ICC_TBL_BRIDGE] = { "bridge", NFPROTO_BRIDGE },
 };
 
 enum { C_RAW_PRE, C_FORWARD, C_FROM_BRIDGE, C_TO_BRIDGE, C_NAT_PRE,
-       C_NAT_OUT, C_NAT_POST, C_INPUT, C_TO_HOST };
+       C_NAT_OUT, C_NAT_POST, C_INPUT, C_TO_HOST, C_BR_PRE, C_FROM_PORT };
 
 /*
  * Priorities: the loopback guard runs in raw (-300), before conntrack and
@@ -67,16 +80,23 @@ enum { C_RAW_PRE, C_FORWARD, C_FROM_BRIDGE, C_TO_BRIDGE, C_NAT_PRE,
  * for every table, our accept is not, so we can only add restrictions.
  */
 const struct icc_chain_def icc_chain_defs[] = {
-	[C_RAW_PRE] = { "raw_pre", "filter", NF_INET_PRE_ROUTING, -300, "raw" },
-	[C_FORWARD] = { "forward", "filter", NF_INET_FORWARD, -10, "filter - 10" },
-	[C_FROM_BRIDGE] = { "from_bridge", NULL, 0, 0, NULL },
-	[C_TO_BRIDGE] = { "to_bridge", NULL, 0, 0, NULL },
-	[C_NAT_PRE] = { "nat_pre", "nat", NF_INET_PRE_ROUTING, -100, "dstnat" },
-	[C_NAT_OUT] = { "nat_out", "nat", NF_INET_LOCAL_OUT, -100, "-100" },
-	[C_NAT_POST] = { "nat_post", "nat", NF_INET_POST_ROUTING, 100, "srcnat" },
+	[C_RAW_PRE] = { "raw_pre", ICC_TBL_INET, "filter", NF_INET_PRE_ROUTING, -300, "raw" },
+	[C_FORWARD] = { "forward", ICC_TBL_INET, "filter", NF_INET_FORWARD, -10, "filter - 10" },
+	[C_FROM_BRIDGE] = { "from_bridge", ICC_TBL_INET, NULL, 0, 0, NULL },
+	[C_TO_BRIDGE] = { "to_bridge", ICC_TBL_INET, NULL, 0, 0, NULL },
+	[C_NAT_PRE] = { "nat_pre", ICC_TBL_INET, "nat", NF_INET_PRE_ROUTING, -100, "dstnat" },
+	[C_NAT_OUT] = { "nat_out", ICC_TBL_INET, "nat", NF_INET_LOCAL_OUT, -100, "-100" },
+	[C_NAT_POST] = { "nat_post", ICC_TBL_INET, "nat", NF_INET_POST_ROUTING, 100, "srcnat" },
 	/* Like forward: before the host's own input rules (0). */
-	[C_INPUT] = { "input", "filter", NF_INET_LOCAL_IN, -10, "filter - 10" },
-	[C_TO_HOST] = { "to_host", NULL, 0, 0, NULL },
+	[C_INPUT] = { "input", ICC_TBL_INET, "filter", NF_INET_LOCAL_IN, -10, "filter - 10" },
+	[C_TO_HOST] = { "to_host", ICC_TBL_INET, NULL, 0, 0, NULL },
+	/*
+	 * Anti-spoofing, in the bridge family: every frame a container port
+	 * sends, before the bridge switches it or passes it up to IP.
+	 */
+	[C_BR_PRE] = { "prerouting", ICC_TBL_BRIDGE, "filter", NF_INET_PRE_ROUTING,
+		-200, "filter" },
+	[C_FROM_PORT] = { "from_port", ICC_TBL_BRIDGE, NULL, 0, 0, NULL },
 };
 const size_t icc_nchains = sizeof(icc_chain_defs) / sizeof(icc_chain_defs[0]);
 
@@ -120,12 +140,26 @@ const struct icc_rule_def icc_rule_defs[] = {
 	{ C_TO_HOST, "icmp type echo-request iifname @host4icmp accept" },
 	{ C_TO_HOST, "iifname @host4any accept" },
 	{ C_TO_HOST, "drop" },
+	/* table bridge icc: what a port may send, bound by world_ports() */
+	{ C_BR_PRE, "iifname @ports jump from_port" },
+	{ C_FROM_PORT, "iifname . ether saddr != @port_mac drop" },
+	{ C_FROM_PORT, "ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept" },
+	/* ARP probes (RFC 5227) have no sender address yet */
+	{ C_FROM_PORT, "ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept" },
+	{ C_FROM_PORT, "ether type ip iifname . ether saddr . ip saddr @port_ip4 accept" },
+	/* DHCP (LXC's dnsmasq): no address before the lease */
+	{ C_FROM_PORT, "ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept" },
+	/* a container is never a router */
+	{ C_FROM_PORT, "ether type ip6 icmpv6 type nd-router-advert drop" },
+	{ C_FROM_PORT, "ether type ip6 accept" },
+	/* anything else: other ethertypes, VLAN tags */
+	{ C_FROM_PORT, "drop" },
 };
 const size_t icc_nrules = sizeof(icc_rule_defs) / sizeof(icc_rule_defs[0]);
 
 size_t dtype_size(enum icc_dtype t)
 {
-	return t == ICC_T_IFNAME ? 16 : 4;
+	return t == ICC_T_IFNAME ? 16 : t == ICC_T_ETHER ? 8 : 4;
 }
 
 static void key_put(struct icc_key *k, const void *v, size_t len, size_t pad)
@@ -157,6 +191,11 @@ void key_port(struct icc_key *k, uint16_t port)
 	uint8_t be[2] = { port >> 8, port & 0xff };
 
 	key_put(k, be, 2, 4);
+}
+
+void key_ether(struct icc_key *k, const uint8_t mac[6])
+{
+	key_put(k, mac, 6, 8);
 }
 
 static void set_init(struct icc_set *s, const struct icc_set_def *def)

@@ -9,6 +9,7 @@
 static const char *const dtype_names[] = {
 	[ICC_T_IFNAME] = "ifname", [ICC_T_IPV4] = "ipv4_addr",
 	[ICC_T_PROTO] = "inet_proto", [ICC_T_PORT] = "inet_service",
+	[ICC_T_ETHER] = "ether_addr",
 };
 
 static void print_types(FILE *f, const uint8_t *t, unsigned n)
@@ -98,6 +99,10 @@ static void print_field(FILE *f, enum icc_dtype t, const uint8_t *lo,
 		b = hi[0] << 8 | hi[1];
 		fprintf(f, a == b ? "%u" : "%u-%u", a, b);
 		break;
+	case ICC_T_ETHER:	/* never a range */
+		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x", lo[0], lo[1], lo[2],
+			lo[3], lo[4], lo[5]);
+		break;
 	}
 }
 
@@ -163,13 +168,25 @@ static void print_chain(FILE *f, unsigned c)
 	fputs("\t}\n", f);
 }
 
+static void print_table(FILE *f, const struct icc_ruleset *rs,
+			enum icc_table_id t)
+{
+	fprintf(f, "table %s %s {\n\tcomment \"%s\"\n\n",
+		icc_table_defs[t].family, ICC_TABLE, ICC_TABLE_COMMENT);
+	for (int i = 0; i < ICC_NSETS; i++)
+		if (icc_set_defs[i].table == t)
+			print_set(f, &rs->sets[i]);
+	for (size_t c = 0; c < icc_nchains; c++)
+		if (icc_chain_defs[c].table == t)
+			print_chain(f, c);
+	fputs("}\n", f);
+}
+
 void ruleset_print(FILE *f, const struct icc_ruleset *rs)
 {
-	fprintf(f, "table inet %s {\n\tcomment \"%s\"\n\n", ICC_TABLE,
-		ICC_TABLE_COMMENT);
-	for (int i = 0; i < ICC_NSETS; i++)
-		print_set(f, &rs->sets[i]);
-	for (size_t c = 0; c < icc_nchains; c++)
-		print_chain(f, c);
-	fputs("}\n", f);
+	for (int t = 0; t < ICC_NTABLES; t++) {
+		if (t)
+			fputc('\n', f);
+		print_table(f, rs, t);
+	}
 }

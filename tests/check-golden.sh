@@ -146,7 +146,7 @@ for conf in "$dir"/*.conf; do
 	(cd "$dir" && exec ip netns exec "$ns" "$ICC_POLICY" -c "$name.conf" diff) \
 		>"$tmp/out" 2>"$tmp/err"
 	rc=$?
-	echo "in sync: table inet icc matches $name.conf" >"$tmp/want"
+	echo "in sync: tables inet icc and bridge icc match $name.conf" >"$tmp/want"
 	if [ "$rc" -eq 0 ] && cmp -s "$tmp/want" "$tmp/out"; then
 		ok "$desc"
 	else

@@ -50,7 +50,9 @@ void diff_print(FILE *f, const struct icc_diff *d);
 int nft_commit(struct icc_nft *n, const struct icc_diff *d, const char *file,
 	       struct icc_diags *err);
 
-/* Deletes table inet icc (if ours) in one transaction. */
-int nft_delete_table(struct icc_nft *n, uint32_t genid, struct icc_diags *err);
+/* Deletes the tables live has (read by nft_read(), ours) in one
+ * transaction guarded by live->genid. */
+int nft_delete_tables(struct icc_nft *n, const struct icc_ruleset *live,
+		      struct icc_diags *err);
 
 #endif

@@ -72,6 +72,15 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn);
 void bindings_free(struct icc_binding *b, size_t n);
 
+/*
+ * Anti-spoofing: fills the sets of table bridge icc (ports, port_mac,
+ * port_ip4) with every port of w and the MAC and IPv4 addresses it may
+ * send with (an identity two ports claim is bound to neither; notes in
+ * warn). rs is compile_policy()'s. Returns 0 or -ENOMEM.
+ */
+int world_ports(const struct icc_policy *p, const struct icc_world *w,
+		struct icc_ruleset *rs, struct icc_diags *warn);
+
 /* qsort() order of struct in_addr: numeric, lowest first. */
 int in_addr_cmp(const void *a, const void *b);
 

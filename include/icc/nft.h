@@ -22,7 +22,7 @@ struct nftnl_set;
 /* Set ids name sets created in the same batch (lookups refer to them). */
 #define ICC_SET_ID(i)	((uint32_t)(i) + 1)
 
-struct nftnl_table *nft_build_table(void);
+struct nftnl_table *nft_build_table(enum icc_table_id tbl);
 struct nftnl_chain *nft_build_chain(size_t chain);
 /* Rule i of icc_rule_defs; with_ids adds the set ids of a fresh batch. */
 struct nftnl_rule *nft_build_rule(size_t i, bool with_ids);

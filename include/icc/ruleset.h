@@ -20,10 +20,24 @@
 
 #define ICC_TABLE		"icc"
 #define ICC_TABLE_COMMENT	"managed by icc-policy"
+
+/*
+ * Two tables, one transaction: inet icc (stateful filtering, NAT) and
+ * bridge icc (stateless per-port anti-spoofing: the bridge family sees
+ * each frame with the port it came in on, ARP included).
+ */
+enum icc_table_id { ICC_TBL_INET, ICC_TBL_BRIDGE, ICC_NTABLES };
+
+struct icc_table_def {
+	const char *family;	/* how nft spells it */
+	int nfproto;		/* NFPROTO_* */
+};
+
+extern const struct icc_table_def icc_table_defs[ICC_NTABLES];
 #define ICC_KEY_MAX		64	/* NFT_REG32_COUNT * 4 */
 #define ICC_DATA_MAX		16
 
-enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT };
+enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT, ICC_T_ETHER };
 
 enum icc_set_id {
 	ICC_SET_BRIDGES,	/* managed bridges */
@@ -43,11 +57,16 @@ enum icc_set_id {
 	ICC_SET_EGRESS4,	/* bridge . uplink . src . dst range . proto . port range */
 	ICC_SET_EGRESS4ICMP,	/* bridge . uplink . src . dst range: echo request */
 	ICC_SET_EGRESS4ANY,	/* bridge . uplink . src . dst range: everything */
+	/* table bridge icc */
+	ICC_SET_PORTS,		/* container ports of managed bridges */
+	ICC_SET_PORT_MAC,	/* port . the MAC it may send with */
+	ICC_SET_PORT_IP4,	/* port . MAC . an IPv4 address it may send with */
 	ICC_NSETS
 };
 
 struct icc_set_def {
 	const char *name;
+	uint8_t table;		/* enum icc_table_id */
 	uint8_t nkey;
 	uint8_t key[6];		/* enum icc_dtype */
 	uint8_t ndata;
@@ -70,8 +89,9 @@ struct icc_set {
 /* Static chains and rules, in ruleset.c (text) and nft_build.c (exprs). */
 struct icc_chain_def {
 	const char *name;
+	uint8_t table;		/* enum icc_table_id */
 	const char *type;	/* "filter", "nat", or NULL for a regular chain */
-	int hook;		/* NF_INET_*; ignored for regular chains */
+	int hook;		/* NF_INET_* (NF_BR_* has the same numbers) */
 	int prio;
 	const char *prio_text;	/* how nft spells it */
 };
@@ -87,9 +107,10 @@ extern const struct icc_rule_def icc_rule_defs[];
 extern const size_t icc_nrules;
 
 struct icc_ruleset {
-	bool present;		/* live: table inet icc exists */
-	bool owned;		/* live: it carries ICC_TABLE_COMMENT */
-	bool intact;		/* live: chains, rules and set types are ours */
+	bool has[ICC_NTABLES];	/* live: which of our tables exist */
+	bool present;		/* live: any of them exists */
+	bool owned;		/* live: each one that exists carries ICC_TABLE_COMMENT */
+	bool intact;		/* live: both exist; chains, rules and set types are ours */
 	char **drift;		/* live: "-"/"+" lines for structural differences */
 	size_t ndrift;
 	uint32_t genid;		/* live: generation the state was read at */
@@ -106,6 +127,7 @@ void key_ifname(struct icc_key *k, const char *name);
 void key_ipv4(struct icc_key *k, uint32_t addr_be);
 void key_proto(struct icc_key *k, uint8_t proto);
 void key_port(struct icc_key *k, uint16_t port);
+void key_ether(struct icc_key *k, const uint8_t mac[6]);
 
 size_t dtype_size(enum icc_dtype t);	/* padded size in a concatenation */
 

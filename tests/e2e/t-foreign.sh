@@ -1,12 +1,12 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Other people's tables survive apply and flush byte for byte; flush
-# removes only our table (and only when it carries our comment); traffic
+# removes only our tables (and only when they carry our comment); traffic
 # that touches no managed bridge is not affected.
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 21
+plan 28
 
 topo_std
 serve_tcp web 80
@@ -85,12 +85,23 @@ nsx H nft add table inet icc
 icc H -c "$POLICY" flush
 ok "flush keeps a table inet icc without our comment" nsx H nft list table inet icc
 nsx H nft delete table inet icc
+# Nor a "bridge icc" that is not ours: apply and flush refuse, it stays.
+nsx H nft add table bridge icc
+icc H -c "$POLICY" apply
+is "$ICC_RC" 2 "apply refuses while a table bridge icc without our comment exists"
+like "$ICC_ERR" "bridge icc exists but was not made by icc-policy" "and says why"
+nok "apply created no table inet icc next to it" nsx H nft list table inet icc
+icc H -c "$POLICY" flush
+ok "flush keeps a table bridge icc without our comment" nsx H nft list table bridge icc
+nsx H nft delete table bridge icc
 
 icc_apply_or_bail H "$POLICY"
 is "$(foreign)" "$foreign0" "apply leaves inet admin, ip nat and bridge filt byte for byte"
 ok "apply created table inet icc" nsx H nft list table inet icc
 like "$(nsx H nft list table inet icc)" 'managed by icc-policy' "our table carries our comment"
-is "$(nsx H nft list tables | grep -c .)" 4 "four tables after apply: three foreign and ours"
+ok "apply created table bridge icc" nsx H nft list table bridge icc
+like "$(nsx H nft list table bridge icc)" 'managed by icc-policy' "it carries our comment too"
+is "$(nsx H nft list tables | grep -c .)" 5 "five tables after apply: three foreign and our two"
 denied tcp db 172.17.0.2 80 "the policy is enforced next to the foreign tables"
 allowed tcp web 172.17.0.3 80 "the link works next to the foreign tables"
 veth_ok "after apply"
@@ -106,6 +117,7 @@ is "$(foreign)" "$foreign0" "apply --dry-run leaves the foreign tables byte for 
 icc H -c "$POLICY" flush
 is "$ICC_RC" 0 "flush exits 0"
 nok "flush removed table inet icc" nsx H nft list table inet icc
+nok "flush removed table bridge icc" nsx H nft list table bridge icc
 is "$(foreign)" "$foreign0" "flush leaves inet admin, ip nat and bridge filt byte for byte"
 is "$(nsx H nft list ruleset)" "$ruleset0" "after flush the whole ruleset is what it was before apply"
 veth_ok "after flush"

@@ -132,6 +132,7 @@ static uint32_t ip4(const char *s)
 
 #define STRUCTURE \
 	"+ table inet icc\n" \
+	"+ table bridge icc\n" \
 	"+ chain inet icc raw_pre\n" \
 	"+ chain inet icc forward\n" \
 	"+ chain inet icc from_bridge\n" \
@@ -141,6 +142,8 @@ static uint32_t ip4(const char *s)
 	"+ chain inet icc nat_post\n" \
 	"+ chain inet icc input\n" \
 	"+ chain inet icc to_host\n" \
+	"+ chain bridge icc prerouting\n" \
+	"+ chain bridge icc from_port\n" \
 	"+ set inet icc bridges\n" \
 	"+ set inet icc subnets4\n" \
 	"+ set inet icc egress\n" \
@@ -158,6 +161,9 @@ static uint32_t ip4(const char *s)
 	"+ set inet icc egress4\n" \
 	"+ set inet icc egress4icmp\n" \
 	"+ set inet icc egress4any\n" \
+	"+ set bridge icc ports\n" \
+	"+ set bridge icc port_mac\n" \
+	"+ set bridge icc port_ip4\n" \
 	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
 	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
 	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
@@ -190,7 +196,16 @@ static uint32_t ip4(const char *s)
 	"+ rule inet icc to_host iifname . meta l4proto . th dport @host4 accept\n" \
 	"+ rule inet icc to_host icmp type echo-request iifname @host4icmp accept\n" \
 	"+ rule inet icc to_host iifname @host4any accept\n" \
-	"+ rule inet icc to_host drop\n"
+	"+ rule inet icc to_host drop\n" \
+	"+ rule bridge icc prerouting iifname @ports jump from_port\n" \
+	"+ rule bridge icc from_port iifname . ether saddr != @port_mac drop\n" \
+	"+ rule bridge icc from_port ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept\n" \
+	"+ rule bridge icc from_port ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept\n" \
+	"+ rule bridge icc from_port ether type ip iifname . ether saddr . ip saddr @port_ip4 accept\n" \
+	"+ rule bridge icc from_port ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n" \
+	"+ rule bridge icc from_port ether type ip6 icmpv6 type nd-router-advert drop\n" \
+	"+ rule bridge icc from_port ether type ip6 accept\n" \
+	"+ rule bridge icc from_port drop\n"
 
 static void test_create(void **state)
 {
@@ -245,14 +260,14 @@ static void test_replace(void **state)
 	(void)state;
 	live->intact = false;
 	check_diff(example, live, ICC_DIFF_REPLACE, 1,
-		   "# table inet icc differs from ours; it is replaced in one transaction\n");
+		   "# tables inet icc and bridge icc differ from ours; they are replaced in one transaction\n");
 	assert_int_equal(ruleset_add_drift(live, "- rule inet icc forward %s", "iifname @bridges accept"), 0);
 	assert_int_equal(ruleset_add_drift(live, "+ rule inet icc forward iifname @bridges jump from_bridge"), 0);
 	/* The elements are compared as usual. */
 	assert_int_equal(live->sets[ICC_SET_LINKS4].n, 1);
 	live->sets[ICC_SET_LINKS4].n = 0;
 	check_diff(example, live, ICC_DIFF_REPLACE, 1 + 2 + 1,
-		   "# table inet icc differs from ours; it is replaced in one transaction\n"
+		   "# tables inet icc and bridge icc differ from ours; they are replaced in one transaction\n"
 		   "- rule inet icc forward iifname @bridges accept\n"
 		   "+ rule inet icc forward iifname @bridges jump from_bridge\n"
 		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n");

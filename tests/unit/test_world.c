@@ -253,6 +253,94 @@ static void test_print(void **state)
 	policy_free(p);
 }
 
+/* member() with a MAC 02:00:00:00:00:LAST. */
+static void with_mac(struct icc_world *w, uint8_t last)
+{
+	struct icc_member *m = &w->v[w->n - 1];
+
+	memcpy(m->mac, "\x02\x00\x00\x00\x00", 5);
+	m->mac[5] = last;
+	m->has_mac = true;
+}
+
+/* world_ports() on w: the port sets, one line per element, and notes. */
+static void expect_ports(const struct icc_policy *p, const struct icc_world *w,
+			 const char *ports, const char *macs, const char *ip4,
+			 size_t nwarn)
+{
+	struct icc_diags warn = { 0 };
+	struct icc_ruleset *rs = ruleset_new();
+	char *got;
+
+	assert_non_null(rs);
+	assert_int_equal(world_ports(p, w, rs, &warn), 0);
+	assert_int_equal(warn.n, nwarn);
+	got = elems(rs, ICC_SET_PORTS);
+	assert_string_equal(got, ports);
+	free(got);
+	got = elems(rs, ICC_SET_PORT_MAC);
+	assert_string_equal(got, macs);
+	free(got);
+	got = elems(rs, ICC_SET_PORT_IP4);
+	assert_string_equal(got, ip4);
+	free(got);
+	ruleset_free(rs);
+	diags_free(&warn);
+}
+
+/* Every port is bound to its own MAC and addresses, known or not. */
+static void test_ports_bound(void **state)
+{
+	struct icc_policy *p = policy_ok(policy);
+	struct icc_world w = { 0 };
+	const unsigned web[] = { 0 }, cache[] = { 2 };
+
+	(void)state;
+	member(&w, "vweb", "netns web", (const char *[]){ "172.17.0.2", "172.17.0.20", NULL }, web, 1);
+	with_mac(&w, 2);
+	member(&w, "vcache", "static ip", (const char *[]){ "172.17.0.9", NULL }, cache, 1);
+	with_mac(&w, 9);
+	member(&w, "vx", "", (const char *[]){ "172.17.0.5", NULL }, NULL, 0);
+	with_mac(&w, 5);
+	expect_ports(p, &w, "\"vcache\"\n\"vweb\"\n\"vx\"\n",
+		     "\"vcache\" . 02:00:00:00:00:09\n"
+		     "\"vweb\" . 02:00:00:00:00:02\n"
+		     "\"vx\" . 02:00:00:00:00:05\n",
+		     "\"vcache\" . 02:00:00:00:00:09 . 172.17.0.9\n"
+		     "\"vweb\" . 02:00:00:00:00:02 . 172.17.0.2\n"
+		     "\"vweb\" . 02:00:00:00:00:02 . 172.17.0.20\n"
+		     "\"vx\" . 02:00:00:00:00:05 . 172.17.0.5\n", 0);
+	world_free(&w);
+	policy_free(p);
+}
+
+/*
+ * Two ports with one address, or one MAC: neither is bound to it (the
+ * newcomer cannot take the other's traffic); a named container holding a
+ * static container's ip is not bound to it; a port with no MAC known is
+ * filtered with nothing bound.
+ */
+static void test_ports_conflicts(void **state)
+{
+	struct icc_policy *p = policy_ok(policy);
+	struct icc_world w = { 0 };
+	const unsigned web[] = { 0 }, db[] = { 1 };
+
+	(void)state;
+	member(&w, "va", "netns web", (const char *[]){ "172.17.0.2", "172.17.0.7", "172.17.0.9", NULL }, web, 1);
+	with_mac(&w, 1);
+	member(&w, "vb", "docker db", (const char *[]){ "172.17.0.2", "172.17.0.3", NULL }, db, 1);
+	with_mac(&w, 2);
+	member(&w, "vc", "", (const char *[]){ "172.17.0.4", NULL }, NULL, 0);
+	with_mac(&w, 2);
+	member(&w, "vd", "", (const char *[]){ "172.17.0.6", NULL }, NULL, 0);
+	expect_ports(p, &w, "\"va\"\n\"vb\"\n\"vc\"\n\"vd\"\n",
+		     "\"va\" . 02:00:00:00:00:01\n",
+		     "\"va\" . 02:00:00:00:00:01 . 172.17.0.7\n", 2);
+	world_free(&w);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +353,8 @@ int main(void)
 		cmocka_unit_test(test_unknown_port),
 		cmocka_unit_test(test_port_in_two_entries),
 		cmocka_unit_test(test_print),
+		cmocka_unit_test(test_ports_bound),
+		cmocka_unit_test(test_ports_conflicts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
