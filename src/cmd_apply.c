@@ -107,6 +107,21 @@ int cmd_diff(const struct cli *c, int argc, char **argv)
 	return run_diff(c, false);
 }
 
+/* The kernel cannot DNAT from ::1 to a bridge: icc-policyd relays those. */
+static void relay_note(const struct icc_policy *p)
+{
+	for (size_t i = 0; i < p->npublishes; i++) {
+		const struct icc_publish *pb = &p->publishes[i];
+
+		if (pb->v6 && publish_is_loopback(pb))
+			fprintf(stderr, "%s:%d: note: publish %s %s/%u on [::1]:%u is "
+				"relayed by icc-policyd; without it nothing listens "
+				"there\n", p->file, pb->line,
+				p->containers[pb->container].name,
+				proto_name(pb->proto), pb->port, pb->host_port);
+	}
+}
+
 /* Connections of links that are gone end now, not when they go idle. */
 static int cut_connections(struct icc_plan *pl)
 {
@@ -160,6 +175,7 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 		return 1;
 	}
 	kernel_knobs_print(stdout, &pl->knobs, "set ");
+	relay_note(pl->p);
 	return 0;
 }
 

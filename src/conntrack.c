@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
@@ -15,17 +16,19 @@
 
 struct revoke_ctx {
 	const struct icc_ruleset *before, *after;
-	const struct in_addr *host;	/* the host's own addresses */
-	size_t nhost;
+	const struct icc_host_addrs *host;	/* the host's own addresses */
 	struct nf_conntrack **doomed;
 	size_t n, cap;
 	int err;
 };
 
-static bool is_host(const struct revoke_ctx *c, uint32_t a)
+static bool is_host(const struct revoke_ctx *c, const struct icc_flow *f)
 {
-	for (size_t i = 0; i < c->nhost; i++)
-		if (c->host[i].s_addr == a)
+	for (size_t i = 0; !f->v6 && i < c->host->n4; i++)
+		if (c->host->v4[i].s_addr == f->dst)
+			return true;
+	for (size_t i = 0; f->v6 && i < c->host->n6; i++)
+		if (!memcmp(&c->host->v6[i], f->dst6, 16))
 			return true;
 	return false;
 }
@@ -34,14 +37,21 @@ static bool is_host(const struct revoke_ctx *c, uint32_t a)
 static void flow_of(const struct revoke_ctx *c, const struct nf_conntrack *ct,
 		    struct icc_flow *f)
 {
-	f->src = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
-	f->dst = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
+	memset(f, 0, sizeof(*f));
+	f->v6 = nfct_get_attr_u8(ct, ATTR_ORIG_L3PROTO) == AF_INET6;
+	if (f->v6) {
+		memcpy(f->src6, nfct_get_attr(ct, ATTR_ORIG_IPV6_SRC), 16);
+		memcpy(f->dst6, nfct_get_attr(ct, ATTR_REPL_IPV6_SRC), 16);
+	} else {
+		f->src = nfct_get_attr_u32(ct, ATTR_ORIG_IPV4_SRC);
+		f->dst = nfct_get_attr_u32(ct, ATTR_REPL_IPV4_SRC);
+	}
 	f->proto = nfct_get_attr_u8(ct, ATTR_ORIG_L4PROTO);
 	f->dport = f->proto == IPPROTO_TCP || f->proto == IPPROTO_UDP ?
 		   ntohs(nfct_get_attr_u16(ct, ATTR_REPL_PORT_SRC)) : 0;
-	f->icmp_type = f->proto == IPPROTO_ICMP ?
+	f->icmp_type = f->proto == IPPROTO_ICMP || f->proto == IPPROTO_ICMPV6 ?
 		       nfct_get_attr_u8(ct, ATTR_ICMP_TYPE) : 0;
-	f->to_host = is_host(c, f->dst);
+	f->to_host = is_host(c, f);
 }
 
 static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
@@ -73,7 +83,7 @@ static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
-static int dump(struct revoke_ctx *c)
+static int dump(struct revoke_ctx *c, uint8_t family)
 {
 	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
 	struct nfct_filter_dump *fd = nfct_filter_dump_create();
@@ -83,7 +93,7 @@ static int dump(struct revoke_ctx *c)
 		ret = h ? -ENOMEM : -errno;
 		goto out;
 	}
-	nfct_filter_dump_set_attr_u8(fd, NFCT_FILTER_DUMP_L3NUM, AF_INET);
+	nfct_filter_dump_set_attr_u8(fd, NFCT_FILTER_DUMP_L3NUM, family);
 	nfct_callback_register(h, NFCT_T_ALL, on_entry, c);
 	if (nfct_query(h, NFCT_Q_DUMP_FILTER, fd) < 0)
 		ret = -errno;
@@ -98,12 +108,14 @@ out:
 }
 
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
-	      const struct in_addr *host, size_t nhost, size_t *n)
+	      const struct icc_host_addrs *host, size_t *n)
 {
-	struct revoke_ctx c = { .before = before, .after = after, .host = host,
-				.nhost = nhost };
+	struct revoke_ctx c = { .before = before, .after = after, .host = host };
 	struct nfct_handle *h = NULL;
-	int ret = dump(&c);
+	int ret = dump(&c, AF_INET);
+
+	if (ret == 0)
+		ret = dump(&c, AF_INET6);
 
 	*n = 0;
 	if (ret == 0 && c.n && !(h = nfct_open(CONNTRACK, 0)))

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "icc/ctl.h"
 #include "icc/plan.h"
+#include "icc/relay.h"
 
 #define RETRY_MS	200	/* after a failed reconcile, doubling ... */
 #define RETRY_MAX_MS	5000	/* ... up to this, so a lasting fault is not a log flood */
@@ -47,6 +48,7 @@ struct daemon {
 	struct link_watch *links;
 	struct nft_watch *tables;
 	struct state_watch *files;	/* NULL when nobody is named */
+	struct relay *relay;		/* [::1] publishes */
 	int epfd, sigfd, ctlfd;
 	bool dirty, stop;
 	struct nft_change tamper;	/* a foreign change to report, pid 0: none */
@@ -245,6 +247,8 @@ static int reconcile(struct daemon *d)
 		cut_connections(&pl);
 	if (ret == 0)
 		ret = plan_knobs(&pl, &err);
+	if (ret == 0)
+		ret = relay_update(d->relay, d->p, pl.bind, &warn);
 	log_diags(LOG_DEBUG, &notes);
 	log_diags(LOG_WARNING, &warn);
 	log_diags(LOG_ERR, &err);
@@ -504,7 +508,7 @@ static int open_all(struct daemon *d)
 	/* Watch first, then reconcile: nothing happens unseen in between. */
 	if ((ret = link_watch_open(&d->links, d->o->rcvbuf)) < 0 ||
 	    (ret = nft_watch_open(&d->tables)) < 0 ||
-	    (ret = nft_open(&d->nft)) < 0)
+	    (ret = nft_open(&d->nft)) < 0 || (ret = relay_open(&d->relay)) < 0)
 		return ret;
 	d->ctlfd = ctl_listen(&holder);
 	if (d->ctlfd == -EADDRINUSE && holder.pid && holder.uid != 0)
@@ -515,6 +519,7 @@ static int open_all(struct daemon *d)
 	if ((ret = watch(d, d->sigfd)) < 0 || (ret = watch(d, d->ctlfd)) < 0 ||
 	    (ret = watch(d, link_watch_fd(d->links))) < 0 ||
 	    (ret = watch(d, nft_watch_fd(d->tables))) < 0 ||
+	    (ret = watch(d, relay_fd(d->relay))) < 0 ||
 	    (ret = files_watch(d)) < 0)
 		return ret;
 	return 0;
@@ -525,6 +530,7 @@ static void close_all(struct daemon *d)
 	link_watch_close(d->links);
 	nft_watch_close(d->tables);
 	state_watch_close(d->files);
+	relay_close(d->relay);
 	nft_close(d->nft);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
@@ -547,6 +553,8 @@ static void dispatch(struct daemon *d, int fd)
 		on_links(d);
 	else if (d->files && fd == state_watch_fd(d->files))
 		on_files(d);
+	else if (fd == relay_fd(d->relay))
+		relay_dispatch(d->relay);
 	else
 		on_tables(d);
 }

@@ -37,6 +37,7 @@ struct dctx {
 	struct candidate *cand;	/* sorted by nsid once collected */
 	size_t ncand, capcand;
 	struct rtnl_addrs host;	/* our own addresses: never a container's */
+	struct rtnl_addrs6 host6;
 	unsigned *named;	/* ICC_ID_NAME containers, sorted by match */
 	size_t nnamed;
 	bool *lxc_ns;		/* lxc.v[i]'s namespace is a candidate */
@@ -357,6 +358,51 @@ out:
 	return ret;
 }
 
+static bool host_has6(const struct dctx *c, const struct in6_addr *a)
+{
+	for (size_t i = 0; i < c->host6.n; i++)
+		if (!memcmp(&c->host6.v[i], a, sizeof(*a)))
+			return true;
+	return false;
+}
+
+/*
+ * The peer's IPv6 addresses: those in the bridge's IPv6 subnet (not the
+ * subnet-router anycast, not the host's) name it; link-local ones only
+ * bind its port. At most ICC_PORT_ADDRS of each, lowest first.
+ */
+static int member_addrs6(struct dctx *c, struct icc_member *m)
+{
+	const struct icc_bridge *b = &c->p->bridges[m->bridge];
+	struct rtnl_addrs6 as = { NULL, 0, 0 };
+	struct in6_addr *ll;
+	int ret = rtnl_dump_addrs6(c->nl, m->nsid, m->peer_ifindex, &as);
+
+	if (ret < 0 || !(ll = calloc(as.n + 1, sizeof(*ll)))) {
+		free(as.v);
+		return ret < 0 ? ret : -ENOMEM;
+	}
+	for (size_t i = 0; i < as.n; i++) {
+		const struct in6_addr *a = &as.v[i];
+
+		if (IN6_IS_ADDR_LINKLOCAL(a))
+			ll[m->nll6++] = *a;
+		else if (b->has_subnet6 && prefix6_contains(&b->subnet6, a) &&
+			 memcmp(a, &b->subnet6.addr6, sizeof(*a)) && !host_has6(c, a))
+			as.v[m->naddrs6++] = *a;
+	}
+	qsort(as.v, m->naddrs6, sizeof(*as.v), in6_addr_cmp);
+	qsort(ll, m->nll6, sizeof(*ll), in6_addr_cmp);
+	if (m->naddrs6 > ICC_PORT_ADDRS || m->nll6 > ICC_PORT_ADDRS)
+		diags_add(c->warn, m->ifname, 0, "more than %d IPv6 addresses; "
+			  "only the lowest are used", ICC_PORT_ADDRS);
+	m->naddrs6 = m->naddrs6 > ICC_PORT_ADDRS ? ICC_PORT_ADDRS : m->naddrs6;
+	m->nll6 = m->nll6 > ICC_PORT_ADDRS ? ICC_PORT_ADDRS : m->nll6;
+	m->addrs6 = as.v;
+	m->ll6 = ll;
+	return 0;
+}
+
 /*
  * A port nobody named whose address is a container's static ip is that
  * container's port: known, so not looked for again and again, though its
@@ -398,6 +444,8 @@ static int member_fill(struct dctx *c, struct icc_member *m)
 	 * The peer may vanish while we look: then it has no addresses.
 	 */
 	ret = member_addrs(c, m);
+	if (ret != -ENOMEM)
+		ret = member_addrs6(c, m);
 	if (ret == -ENOMEM)
 		return ret;
 	return m->ncontainers ? 0 : member_static(c, m);
@@ -505,7 +553,8 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 	if ((ret = rtnl_open(&c.nl)) < 0)
 		return ret;
 	/* Ours: never a container's, and what revocation tells flows to us by. */
-	if ((ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0)
+	if ((ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0 ||
+	    (ret = rtnl_dump_addrs6(c.nl, -1, 0, &c.host6)) < 0)
 		goto out;
 	if (c.wants_ids &&
 	    ((ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
@@ -518,6 +567,9 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 		w->host = c.host.v;
 		w->nhost = c.host.n;
 		c.host.v = NULL;
+		w->host6 = c.host6.v;
+		w->nhost6 = c.host6.n;
+		c.host6.v = NULL;
 	}
 out:
 	if (ret < 0)
@@ -526,6 +578,7 @@ out:
 		close(c.cand[i].fd);
 	free(c.cand);
 	free(c.host.v);
+	free(c.host6.v);
 	free(c.named);
 	free(c.lxc_ns);
 	docker_free(&c.docker);
@@ -538,13 +591,17 @@ void world_free(struct icc_world *w)
 {
 	for (size_t i = 0; w && i < w->n; i++) {
 		free(w->v[i].addrs);
+		free(w->v[i].addrs6);
+		free(w->v[i].ll6);
 		free(w->v[i].containers);
 	}
 	if (w) {
 		free(w->v);
 		free(w->host);
+		free(w->host6);
 		w->v = NULL;
 		w->host = NULL;
-		w->n = w->nhost = 0;
+		w->host6 = NULL;
+		w->n = w->nhost = w->nhost6 = 0;
 	}
 }

@@ -20,6 +20,7 @@
 
 #define SYSCTL_BRIDGE	"/proc/sys/net/bridge"
 #define SYSCTL_FORWARD	"/proc/sys/net/ipv4/ip_forward"
+#define SYSCTL_FORWARD6	"/proc/sys/net/ipv6/conf/all/forwarding"
 #define RTNL_BUFSIZE	32768	/* one RTM_NEWLINK of a bridge, stats skipped */
 
 /* One NETLINK_ROUTE socket for a whole plan or apply. */
@@ -320,6 +321,63 @@ static bool forward_needed(const struct icc_policy *p, int *line)
 	return need;
 }
 
+/* forward_needed() for IPv6: only bridges with an IPv6 subnet count. */
+static bool forward6_needed(const struct icc_policy *p, int *line)
+{
+	const struct icc_container *c = p->containers;
+	const struct icc_bridge *b = p->bridges;
+	bool need = false;
+
+	for (size_t i = 0; i < p->nbridges; i++)
+		if (b[i].egress && b[i].has_subnet6)
+			need_at(&need, line, b[i].line);
+	for (size_t i = 0; i < p->npublishes; i++)
+		if (p->publishes[i].v6 && !publish_is_loopback(&p->publishes[i]))
+			need_at(&need, line, p->publishes[i].line);
+	for (size_t i = 0; i < p->nlinks; i++) {
+		unsigned f = c[p->links[i].from].bridge, t = c[p->links[i].to].bridge;
+
+		if (f != t && b[f].has_subnet6 && b[t].has_subnet6)
+			need_at(&need, line, p->links[i].line);
+	}
+	for (size_t i = 0; i < p->negress; i++)
+		if (p->egress[i].to.v6)
+			need_at(&need, line, p->egress[i].line);
+	return need;
+}
+
+/*
+ * With forwarding on, an interface with accept_ra = 1 ignores router
+ * advertisements: the uplinks of IPv6 bridges go to 2 first, so that a
+ * host configured by SLAAC keeps its default route.
+ */
+static int plan_accept_ra(const struct icc_policy *p, struct icc_knobs *out,
+			  struct icc_diags *err)
+{
+	for (size_t i = 0; i < p->nbridges; i++) {
+		const struct icc_bridge *b = &p->bridges[i];
+		char path[96];
+		int val, ret;
+
+		if (!b->uplink[0] || !b->has_subnet6 || !ifname_valid(b->uplink))
+			continue;
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra",
+			 b->uplink);
+		ret = sysctl_read(path, &val);
+		if (ret == -ENOENT)
+			continue;	/* no such uplink (yet): nothing to keep */
+		if (ret < 0) {
+			diags_add(err, p->file, b->line, "cannot read %s: %s", path,
+				  strerror(-ret));
+			return ret;
+		}
+		if (val == 1 && (ret = knobs_add(out, ICC_KNOB_ACCEPT_RA, b->uplink,
+						 1, 2, b->line)) < 0)
+			return ret;
+	}
+	return 0;
+}
+
 static bool localnet_needed(const struct icc_policy *p, size_t br, int *line)
 {
 	bool need = false;
@@ -501,6 +559,11 @@ int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 	    (ret = plan_sysctl(p, SYSCTL_FORWARD, ICC_KNOB_IP_FORWARD, "",
 			       line, out, err)) < 0)
 		goto out;
+	if (forward6_needed(p, &line) &&
+	    ((ret = plan_accept_ra(p, out, err)) < 0 ||
+	     (ret = plan_sysctl(p, SYSCTL_FORWARD6, ICC_KNOB_IP6_FORWARD, "",
+				line, out, err)) < 0))
+		goto out;
 	ret = plan_localnet(p, present, out, err);
 out:
 	if (ret < 0)
@@ -567,6 +630,15 @@ static int apply_sysctl(const struct icc_knob *k, struct icc_diags *err)
 
 	if (k->kind == ICC_KNOB_IP_FORWARD)
 		return sysctl_set(SYSCTL_FORWARD, k->to, k->line, err);
+	if (k->kind == ICC_KNOB_IP6_FORWARD)
+		return sysctl_set(SYSCTL_FORWARD6, k->to, k->line, err);
+	if (k->kind == ICC_KNOB_ACCEPT_RA) {
+		if (!ifname_valid(k->target))
+			return -EINVAL;
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra",
+			 k->target);
+		return sysctl_set(path, k->to, k->line, err);
+	}
 	if (localnet_path(k->target, path, sizeof(path)) < 0) {
 		diags_add(err, NULL, k->line, "\"%s\": invalid interface name",
 			  k->target);
@@ -654,6 +726,14 @@ void kernel_knobs_print(FILE *f, const struct icc_knobs *k, const char *sign)
 			break;
 		case ICC_KNOB_ROUTE_LOCALNET:
 			fprintf(f, "%ssysctl net.ipv4.conf.%s.route_localnet = %d\n",
+				sign, x->target, x->to);
+			break;
+		case ICC_KNOB_IP6_FORWARD:
+			fprintf(f, "%ssysctl net.ipv6.conf.all.forwarding = %d\n",
+				sign, x->to);
+			break;
+		case ICC_KNOB_ACCEPT_RA:
+			fprintf(f, "%ssysctl net.ipv6.conf.%s.accept_ra = %d\n",
 				sign, x->target, x->to);
 			break;
 		case ICC_KNOB_BR_NF_CALL_IPTABLES:

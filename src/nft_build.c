@@ -144,10 +144,10 @@ static void ct_bits(struct rb *b, uint32_t key, uint32_t mask)
 	cmp(b, NFT_CMP_NEQ, &zero, 4);
 }
 
-static void ipv4_only(struct rb *b)
+static void only(struct rb *b, uint8_t nfproto)
 {
 	meta(b, NFT_META_NFPROTO, R1);
-	cmp_u8(b, NFPROTO_IPV4);
+	cmp_u8(b, nfproto);
 }
 
 /* nft converts the 1-byte protocol in interval concatenations. */
@@ -165,21 +165,44 @@ static void byteorder_hton(struct rb *b, uint32_t reg)
 	rb_add(b, e);
 }
 
-/* ip saddr . ip daddr [. meta l4proto . th dport] into R1, R9, R10, R11 */
-static void addr_pair(struct rb *b)
+/*
+ * The register of byte offset off of a concatenation, as the kernel
+ * dumps it: a 16-byte register when aligned to one, else a 32-bit one.
+ */
+static uint32_t reg_at(unsigned off)
 {
-	ipv4_only(b);
-	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
-	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R9);
+	return off % 16 ? NFT_REG32_00 + off / 4 : NFT_REG_1 + off / 16;
 }
 
-static void port_key(struct rb *b, bool interval)
+/* ip[6] saddr . ip[6] daddr from byte offset off of the key. */
+static void addrs_at(struct rb *b, bool v6, unsigned off)
 {
-	addr_pair(b);
-	meta(b, NFT_META_L4PROTO, R10);
+	unsigned n = v6 ? 16 : 4;
+
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, n, reg_at(off));
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, v6 ? 24 : 16, n, reg_at(off + n));
+}
+
+/* meta l4proto . th dport at byte offset off. */
+static void proto_port_at(struct rb *b, unsigned off, bool interval)
+{
+	meta(b, NFT_META_L4PROTO, reg_at(off));
 	if (interval)
-		byteorder_hton(b, R10);
-	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R11);
+		byteorder_hton(b, reg_at(off));
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, reg_at(off + 4));
+}
+
+/* ip[6] saddr . ip[6] daddr [. meta l4proto . th dport] */
+static void addr_pair(struct rb *b, bool v6)
+{
+	only(b, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+	addrs_at(b, v6, 0);
+}
+
+static void port_key(struct rb *b, bool v6, bool interval)
+{
+	addr_pair(b, v6);
+	proto_port_at(b, v6 ? 32 : 8, interval);
 }
 
 static void ifname_pair(struct rb *b)
@@ -194,18 +217,19 @@ static void loopback_byte(struct rb *b, uint32_t off)
 	cmp_u8(b, 127);
 }
 
-static void nat(struct rb *b, uint32_t type, bool ports)
+static void nat(struct rb *b, uint32_t type, bool ports, bool v6)
 {
 	struct nftnl_expr *e = rb_expr(b, ports ? "nat" : "masq");
+	uint32_t port_reg = v6 ? R2 : R9;
 
 	if (e && ports) {
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_TYPE, type);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, NFPROTO_IPV4);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FAMILY, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MIN, R1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R9);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, port_reg);
 		/* what the kernel fills in and dumps when only min is given */
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_ADDR_MAX, R1);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, R9);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MAX, port_reg);
 		nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_FLAGS, NF_NAT_RANGE_MAP_IPS |
 				   NF_NAT_RANGE_PROTO_SPECIFIED);
 	}
@@ -229,35 +253,50 @@ static void fib_local(struct rb *b)
 #define CT_ESTABLISHED_RELATED \
 	(NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED))
 
-/* iifname . oifname . ip saddr . ip daddr [. meta l4proto . th dport] */
-static void egress_key(struct rb *b, bool ports)
+/* icmp[v6] type T: the l4proto dependency, then the type byte. */
+static void icmp_type(struct rb *b, bool v6, uint8_t type)
 {
-	ifname_pair(b);
-	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_3);
-	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, NFT_REG32_09);
-	if (!ports)
-		return;
-	meta(b, NFT_META_L4PROTO, NFT_REG32_10);
-	byteorder_hton(b, NFT_REG32_10);
-	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG32_11);
+	meta(b, NFT_META_L4PROTO, R1);
+	cmp_u8(b, v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
+	cmp_u8(b, type);
 }
 
-static void egress_rule(struct rb *b, size_t i)
+static void accept_if(struct rb *b, enum icc_set_id set)
 {
-	static const enum icc_set_id sets[] = {
-		ICC_SET_EGRESS4, ICC_SET_EGRESS4ICMP, ICC_SET_EGRESS4ANY
-	};
-
-	ipv4_only(b);
-	if (i == 13) {	/* icmp type echo-request */
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, IPPROTO_ICMP);
-		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
-		cmp_u8(b, 8);
-	}
-	egress_key(b, i == 12);
-	lookup(b, sets[i - 12], 0, false);
+	lookup(b, set, 0, false);
 	verdict(b, NF_ACCEPT, NULL);
+}
+
+/* iifname . oifname . ip saddr . ip daddr [. meta l4proto . th dport] */
+static void egress4_rule(struct rb *b, enum icc_set_id set)
+{
+	only(b, NFPROTO_IPV4);
+	if (set == ICC_SET_EGRESS4ICMP)
+		icmp_type(b, false, 8);
+	ifname_pair(b);
+	addrs_at(b, false, 32);
+	if (set == ICC_SET_EGRESS4)
+		proto_port_at(b, 40, true);
+	accept_if(b, set);
+}
+
+/* iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr [...] */
+static void egress6_rule(struct rb *b, enum icc_set_id set)
+{
+	if (set == ICC_SET_EGRESS6ICMP) {
+		only(b, NFPROTO_IPV6);
+		icmp_type(b, true, 128);
+	}
+	ifname_pair(b);
+	lookup(b, ICC_SET_UPLINKS, 0, false);
+	if (set != ICC_SET_EGRESS6ICMP)
+		only(b, NFPROTO_IPV6);
+	meta(b, NFT_META_IIFNAME, R1);
+	addrs_at(b, true, 16);
+	if (set == ICC_SET_EGRESS6)
+		proto_port_at(b, 48, true);
+	accept_if(b, set);
 }
 
 static void ct_state_verdict(struct rb *b, uint32_t states, int v)
@@ -266,56 +305,102 @@ static void ct_state_verdict(struct rb *b, uint32_t states, int v)
 	verdict(b, v, NULL);
 }
 
-static void port_rule(struct rb *b, size_t i);
-
-/* The rules of chains input and to_host (25 on). */
-static void host_rule(struct rb *b, size_t i)
+static void link_rule(struct rb *b, enum icc_set_id set, bool v6)
 {
-	switch (i) {
-	case 25:	/* iifname @bridges jump to_host */
-		meta(b, NFT_META_IIFNAME, R1);
-		lookup(b, ICC_SET_BRIDGES, 0, false);
-		verdict(b, NFT_JUMP, "to_host");
+	bool icmp = set == ICC_SET_LINKS4ICMP || set == ICC_SET_LINKS6ICMP;
+	bool any = set == ICC_SET_LINKS4ANY || set == ICC_SET_LINKS6ANY;
+
+	if (icmp) {
+		only(b, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		icmp_type(b, v6, v6 ? 128 : 8);
+		addrs_at(b, v6, 0);
+	} else if (any) {
+		addr_pair(b, v6);
+	} else {
+		port_key(b, v6, set == ICC_SET_LINKS4R || set == ICC_SET_LINKS6R);
+	}
+	accept_if(b, set);
+}
+
+/* ct status dnat ... @published[46] accept */
+static void published_rule(struct rb *b, bool v6)
+{
+	ct_bits(b, NFT_CT_STATUS, IPS_DST_NAT);
+	port_key(b, v6, true);
+	accept_if(b, v6 ? ICC_SET_PUBLISHED6 : ICC_SET_PUBLISHED4);
+}
+
+/* fib daddr type local meta l4proto P dnat ip[6] to ... map @dnat[46] */
+static void dnat_rule(struct rb *b, bool v6, uint8_t proto)
+{
+	fib_local(b);
+	meta(b, NFT_META_L4PROTO, R1);
+	cmp_u8(b, proto);
+	port_key(b, v6, true);
+	lookup(b, v6 ? ICC_SET_DNAT6 : ICC_SET_DNAT4, R1, false);
+	nat(b, NFT_NAT_DNAT, true, v6);
+}
+
+/* ip daddr 127.0.0.0/8 meta l4proto P dnat ip to ... map @local4 */
+static void local_rule(struct rb *b, uint8_t proto)
+{
+	only(b, NFPROTO_IPV4);
+	loopback_byte(b, 16);
+	meta(b, NFT_META_L4PROTO, R1);
+	cmp_u8(b, proto);
+	payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R1);
+	meta(b, NFT_META_L4PROTO, R9);
+	payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R10);
+	lookup(b, ICC_SET_LOCAL4, R1, false);
+	nat(b, NFT_NAT_DNAT, true, false);
+}
+
+static void jump_if(struct rb *b, uint32_t key, enum icc_set_id set,
+		    const char *chain)
+{
+	meta(b, key, R1);
+	lookup(b, set, 0, false);
+	verdict(b, NFT_JUMP, chain);
+}
+
+/* The rules of chains input and to_host. */
+static void host_rule(struct rb *b, enum icc_rule_id id)
+{
+	switch (id) {
+	case R_INPUT_JUMP:
+		jump_if(b, NFT_META_IIFNAME, ICC_SET_BRIDGES, "to_host");
 		break;
-	case 26:	/* ct state established,related accept */
+	case R_HOST_ESTABLISHED:
 		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
 		break;
-	case 27:	/* ct state invalid drop */
+	case R_HOST_INVALID:
 		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
 		break;
-	case 28:	/* meta l4proto ipv6-icmp accept */
+	case R_HOST_ICMPV6:	/* icmpv6 type != echo-request accept */
+		only(b, NFPROTO_IPV6);
 		meta(b, NFT_META_L4PROTO, R1);
 		cmp_u8(b, IPPROTO_ICMPV6);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 29:	/* iifname . meta l4proto . th dport @host4 accept */
-		meta(b, NFT_META_IIFNAME, R1);
-		meta(b, NFT_META_L4PROTO, R2);
-		byteorder_hton(b, R2);
-		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R13);
-		lookup(b, ICC_SET_HOST4, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 30:	/* icmp type echo-request iifname @host4icmp accept */
-		ipv4_only(b);
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, IPPROTO_ICMP);
 		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
-		cmp_u8(b, 8);
-		meta(b, NFT_META_IIFNAME, R1);
-		lookup(b, ICC_SET_HOST4ICMP, 0, false);
+		cmp(b, NFT_CMP_NEQ, &(uint8_t){ 128 }, 1);
 		verdict(b, NF_ACCEPT, NULL);
 		break;
-	case 31:	/* iifname @host4any accept */
+	case R_HOST4:		/* iifname . meta l4proto . th dport @host4 */
 		meta(b, NFT_META_IIFNAME, R1);
-		lookup(b, ICC_SET_HOST4ANY, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
+		proto_port_at(b, 16, true);
+		accept_if(b, ICC_SET_HOST4);
 		break;
-	case 32:
+	case R_HOST4ICMP: case R_HOST6ICMP:	/* icmp[v6] type echo-request */
+		only(b, id == R_HOST6ICMP ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		icmp_type(b, id == R_HOST6ICMP, id == R_HOST6ICMP ? 128 : 8);
+		meta(b, NFT_META_IIFNAME, R1);
+		accept_if(b, ICC_SET_HOST4ICMP);
+		break;
+	case R_HOST4ANY:
+		meta(b, NFT_META_IIFNAME, R1);
+		accept_if(b, ICC_SET_HOST4ANY);
+		break;
+	default:		/* R_HOST_DROP */
 		verdict(b, NF_DROP, NULL);
-		break;
-	default:
-		port_rule(b, i);
 	}
 }
 
@@ -327,54 +412,41 @@ static void ether_type(struct rb *b, uint16_t type)
 	cmp(b, NFT_CMP_EQ, be, 2);
 }
 
-/* iifname . <6-byte MAC at base+off> [. <IPv4 at base4+off4>] */
+/* iifname . <6-byte MAC at base+off> [. <n bytes at base2+off2>] */
 static void bind_key(struct rb *b, uint32_t base, uint32_t off,
-		     uint32_t base4, uint32_t off4)
+		     uint32_t base2, uint32_t off2, uint32_t n)
 {
 	meta(b, NFT_META_IIFNAME, R1);
 	payload(b, base, off, 6, R2);
-	if (base4 != UINT32_MAX)
-		payload(b, base4, off4, 4, NFT_REG32_06);
+	if (n)
+		payload(b, base2, off2, n, NFT_REG32_06);
 }
 
-/* The rules of table bridge icc (33 on): what a container port may send. */
-static void port_rule(struct rb *b, size_t i)
+/* The anti-spoofing rules of table bridge icc (ARP and IPv4). */
+static void port_rule4(struct rb *b, enum icc_rule_id id)
 {
 	static const uint8_t dhcp[4] = { 0, 68, 0, 67 };
 	static const uint32_t any = 0;
 
-	switch (i) {
-	case 33:	/* iifname @ports jump from_port */
-		meta(b, NFT_META_IIFNAME, R1);
-		lookup(b, ICC_SET_PORTS, 0, false);
-		verdict(b, NFT_JUMP, "from_port");
-		break;
-	case 34:	/* iifname . ether saddr != @port_mac drop */
-		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, UINT32_MAX, 0);
-		lookup(b, ICC_SET_PORT_MAC, 0, true);
-		verdict(b, NF_DROP, NULL);
-		break;
-	case 35:	/* arp: sender MAC and address bound to the port */
+	switch (id) {
+	case R_PORT_ARP:	/* sender MAC and address bound to the port */
 		ether_type(b, ETH_P_ARP);
-		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_PAYLOAD_NETWORK_HEADER, 14);
-		lookup(b, ICC_SET_PORT_IP4, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
+		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, NFT_PAYLOAD_NETWORK_HEADER, 14, 4);
+		accept_if(b, ICC_SET_PORT_IP4);
 		break;
-	case 36:	/* arp probe: arp saddr ip 0.0.0.0, bound sender MAC */
+	case R_PORT_ARP_PROBE:	/* arp saddr ip 0.0.0.0, bound sender MAC */
 		ether_type(b, ETH_P_ARP);
 		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, R1);
 		cmp(b, NFT_CMP_EQ, &any, 4);
-		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, UINT32_MAX, 0);
-		lookup(b, ICC_SET_PORT_MAC, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
+		bind_key(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 0, 0, 0);
+		accept_if(b, ICC_SET_PORT_MAC);
 		break;
-	case 37:	/* ip: iifname . ether saddr . ip saddr @port_ip4 */
+	case R_PORT_IP4:	/* iifname . ether saddr . ip saddr @port_ip4 */
 		ether_type(b, ETH_P_IP);
-		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, NFT_PAYLOAD_NETWORK_HEADER, 12);
-		lookup(b, ICC_SET_PORT_IP4, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, NFT_PAYLOAD_NETWORK_HEADER, 12, 4);
+		accept_if(b, ICC_SET_PORT_IP4);
 		break;
-	case 38:	/* DHCP from 0.0.0.0 */
+	default:		/* R_PORT_DHCP: DHCP from 0.0.0.0 */
 		ether_type(b, ETH_P_IP);
 		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
 		cmp(b, NFT_CMP_EQ, &any, 4);
@@ -383,128 +455,153 @@ static void port_rule(struct rb *b, size_t i)
 		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 4, R1);
 		cmp(b, NFT_CMP_EQ, dhcp, 4);
 		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 39:	/* router advertisements */
-		ether_type(b, ETH_P_IPV6);
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, IPPROTO_ICMPV6);
-		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
-		cmp_u8(b, 134);
-		verdict(b, NF_DROP, NULL);
-		break;
-	case 40:
-		ether_type(b, ETH_P_IPV6);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 41:
-		verdict(b, NF_DROP, NULL);
-		break;
-	default:
-		b->err = -EINVAL;
 	}
 }
 
-static void rule_body(struct rb *b, size_t i)
+/* The rules of table bridge icc: what a container port may send. */
+static void port_rule(struct rb *b, enum icc_rule_id id)
+{
+	static const uint8_t unspec[16];
+
+	switch (id) {
+	case R_BR_JUMP:
+		jump_if(b, NFT_META_IIFNAME, ICC_SET_PORTS, "from_port");
+		break;
+	case R_PORT_MAC:	/* iifname . ether saddr != @port_mac drop */
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, 0, 0, 0);
+		lookup(b, ICC_SET_PORT_MAC, 0, true);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case R_PORT_RA:		/* router advertisements */
+		ether_type(b, ETH_P_IPV6);
+		icmp_type(b, true, 134);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case R_PORT_DAD6:	/* ip6 saddr :: meta l4proto ipv6-icmp */
+		ether_type(b, ETH_P_IPV6);
+		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, R1);
+		cmp(b, NFT_CMP_EQ, unspec, 16);
+		meta(b, NFT_META_L4PROTO, R1);
+		cmp_u8(b, IPPROTO_ICMPV6);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case R_PORT_NA6:	/* the target of an advertisement: @th,64,128 */
+		ether_type(b, ETH_P_IPV6);
+		icmp_type(b, true, 136);
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, NFT_PAYLOAD_TRANSPORT_HEADER, 8, 16);
+		lookup(b, ICC_SET_PORT_ND6, 0, true);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case R_PORT_IP6:	/* iifname . ether saddr . ip6 saddr @port_ip6 */
+		ether_type(b, ETH_P_IPV6);
+		bind_key(b, NFT_PAYLOAD_LL_HEADER, 6, NFT_PAYLOAD_NETWORK_HEADER, 8, 16);
+		accept_if(b, ICC_SET_PORT_IP6);
+		break;
+	case R_PORT_DROP:
+		verdict(b, NF_DROP, NULL);
+		break;
+	default:
+		port_rule4(b, id);
+	}
+}
+
+/* The rules of chains from_bridge and to_bridge. */
+static void bridge_rule(struct rb *b, enum icc_rule_id id)
+{
+	switch (id) {
+	case R_FROM_ESTABLISHED: case R_TO_ESTABLISHED:
+		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
+		break;
+	case R_FROM_NS: case R_FROM_NA:
+		only(b, NFPROTO_IPV6);
+		icmp_type(b, true, id == R_FROM_NS ? 135 : 136);
+		verdict(b, NF_ACCEPT, NULL);
+		break;
+	case R_FROM_INVALID:
+		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
+		break;
+	case R_FROM_SUBNET4: case R_FROM_SUBNET6:	/* iifname . ip saddr != @subnets */
+		only(b, id == R_FROM_SUBNET6 ? NFPROTO_IPV6 : NFPROTO_IPV4);
+		meta(b, NFT_META_IIFNAME, R1);
+		if (id == R_FROM_SUBNET6)
+			payload(b, NFT_PAYLOAD_NETWORK_HEADER, 8, 16, R2);
+		else
+			payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R2);
+		lookup(b, id == R_FROM_SUBNET6 ? ICC_SET_SUBNETS6 : ICC_SET_SUBNETS4, 0, true);
+		verdict(b, NF_DROP, NULL);
+		break;
+	case R_LINKS4: link_rule(b, ICC_SET_LINKS4, false); break;
+	case R_LINKS4R: link_rule(b, ICC_SET_LINKS4R, false); break;
+	case R_LINKS4ICMP: link_rule(b, ICC_SET_LINKS4ICMP, false); break;
+	case R_LINKS4ANY: link_rule(b, ICC_SET_LINKS4ANY, false); break;
+	case R_LINKS6: link_rule(b, ICC_SET_LINKS6, true); break;
+	case R_LINKS6R: link_rule(b, ICC_SET_LINKS6R, true); break;
+	case R_LINKS6ICMP: link_rule(b, ICC_SET_LINKS6ICMP, true); break;
+	case R_LINKS6ANY: link_rule(b, ICC_SET_LINKS6ANY, true); break;
+	case R_FROM_PUBLISHED4: case R_TO_PUBLISHED4:
+		published_rule(b, false);
+		break;
+	case R_FROM_PUBLISHED6: case R_TO_PUBLISHED6:
+		published_rule(b, true);
+		break;
+	case R_EGRESS:		/* iifname . oifname @egress accept */
+		ifname_pair(b);
+		accept_if(b, ICC_SET_EGRESS);
+		break;
+	case R_EGRESS4: egress4_rule(b, ICC_SET_EGRESS4); break;
+	case R_EGRESS4ICMP: egress4_rule(b, ICC_SET_EGRESS4ICMP); break;
+	case R_EGRESS4ANY: egress4_rule(b, ICC_SET_EGRESS4ANY); break;
+	case R_EGRESS6: egress6_rule(b, ICC_SET_EGRESS6); break;
+	case R_EGRESS6ICMP: egress6_rule(b, ICC_SET_EGRESS6ICMP); break;
+	case R_EGRESS6ANY: egress6_rule(b, ICC_SET_EGRESS6ANY); break;
+	default:		/* R_FROM_DROP, R_TO_DROP */
+		verdict(b, NF_DROP, NULL);
+	}
+}
+
+static void rule_body(struct rb *b, enum icc_rule_id id)
 {
 	static const char lo[16] = "lo";
 
-	switch (i) {
-	case 0:		/* iifname != "lo" ip daddr 127.0.0.0/8 drop */
+	switch (id) {
+	case R_LOOPBACK_GUARD:	/* iifname != "lo" ip daddr 127.0.0.0/8 drop */
 		meta(b, NFT_META_IIFNAME, R1);
 		cmp(b, NFT_CMP_NEQ, lo, sizeof(lo));
-		ipv4_only(b);
+		only(b, NFPROTO_IPV4);
 		loopback_byte(b, 16);
 		verdict(b, NF_DROP, NULL);
 		break;
-	case 1: case 2:	/* iifname/oifname @bridges jump ... */
-		meta(b, i == 1 ? NFT_META_IIFNAME : NFT_META_OIFNAME, R1);
-		lookup(b, ICC_SET_BRIDGES, 0, false);
-		verdict(b, NFT_JUMP, i == 1 ? "from_bridge" : "to_bridge");
+	case R_FWD_FROM:
+		jump_if(b, NFT_META_IIFNAME, ICC_SET_BRIDGES, "from_bridge");
 		break;
-	case 3: case 16:	/* ct state established,related accept */
-		ct_state_verdict(b, CT_ESTABLISHED_RELATED, NF_ACCEPT);
+	case R_FWD_TO:
+		jump_if(b, NFT_META_OIFNAME, ICC_SET_BRIDGES, "to_bridge");
 		break;
-	case 4:		/* ct state invalid drop */
-		ct_state_verdict(b, NF_CT_STATE_INVALID_BIT, NF_DROP);
-		break;
-	case 5:		/* iifname . ip saddr != @subnets4 drop */
-		ipv4_only(b);
-		meta(b, NFT_META_IIFNAME, R1);
-		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R2);
-		lookup(b, ICC_SET_SUBNETS4, 0, true);
-		verdict(b, NF_DROP, NULL);
-		break;
-	case 6: case 7:	/* links, exact ports and ranges */
-		port_key(b, i == 7);
-		lookup(b, i == 6 ? ICC_SET_LINKS4 : ICC_SET_LINKS4R, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 8:		/* icmp type echo-request ... @links4icmp accept */
-		ipv4_only(b);
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, IPPROTO_ICMP);
-		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
-		cmp_u8(b, 8);
-		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R1);
-		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R9);
-		lookup(b, ICC_SET_LINKS4ICMP, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 9:		/* ip saddr . ip daddr @links4any accept */
-		addr_pair(b);
-		lookup(b, ICC_SET_LINKS4ANY, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 10: case 17:	/* ct status dnat ... @published4 accept */
-		ct_bits(b, NFT_CT_STATUS, IPS_DST_NAT);
-		port_key(b, true);
-		lookup(b, ICC_SET_PUBLISHED4, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 11:	/* iifname . oifname @egress accept */
-		ifname_pair(b);
-		lookup(b, ICC_SET_EGRESS, 0, false);
-		verdict(b, NF_ACCEPT, NULL);
-		break;
-	case 12: case 13: case 14:	/* per-container egress */
-		egress_rule(b, i);
-		break;
-	case 15: case 18:
-		verdict(b, NF_DROP, NULL);
-		break;
-	case 19: case 20:	/* fib daddr type local ... map @dnat4 */
-		fib_local(b);
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, i == 19 ? IPPROTO_TCP : IPPROTO_UDP);
-		port_key(b, true);
-		lookup(b, ICC_SET_DNAT4, R1, false);
-		nat(b, NFT_NAT_DNAT, true);
-		break;
-	case 21: case 22:	/* ip daddr 127.0.0.0/8 ... map @local4 */
-		ipv4_only(b);
-		loopback_byte(b, 16);
-		meta(b, NFT_META_L4PROTO, R1);
-		cmp_u8(b, i == 21 ? IPPROTO_TCP : IPPROTO_UDP);
-		payload(b, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R1);
-		meta(b, NFT_META_L4PROTO, R9);
-		payload(b, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R10);
-		lookup(b, ICC_SET_LOCAL4, R1, false);
-		nat(b, NFT_NAT_DNAT, true);
-		break;
-	case 23:	/* ip saddr 127.0.0.0/8 oifname @bridges masquerade */
-		ipv4_only(b);
+	case R_DNAT4_TCP: dnat_rule(b, false, IPPROTO_TCP); break;
+	case R_DNAT4_UDP: dnat_rule(b, false, IPPROTO_UDP); break;
+	case R_DNAT6_TCP: dnat_rule(b, true, IPPROTO_TCP); break;
+	case R_DNAT6_UDP: dnat_rule(b, true, IPPROTO_UDP); break;
+	case R_LOCAL4_TCP: local_rule(b, IPPROTO_TCP); break;
+	case R_LOCAL4_UDP: local_rule(b, IPPROTO_UDP); break;
+	case R_MASQ_LOOPBACK:	/* ip saddr 127.0.0.0/8 oifname @bridges masquerade */
+		only(b, NFPROTO_IPV4);
 		loopback_byte(b, 12);
 		meta(b, NFT_META_OIFNAME, R1);
 		lookup(b, ICC_SET_BRIDGES, 0, false);
-		nat(b, 0, false);
+		nat(b, 0, false, false);
 		break;
-	case 24:	/* iifname . oifname @masq masquerade */
+	case R_MASQ:		/* iifname . oifname @masq masquerade */
 		ifname_pair(b);
 		lookup(b, ICC_SET_MASQ, 0, false);
-		nat(b, 0, false);
+		nat(b, 0, false, false);
 		break;
 	default:
-		host_rule(b, i);
+		if (id >= R_BR_JUMP)
+			port_rule(b, id);
+		else if (id >= R_INPUT_JUMP)
+			host_rule(b, id);
+		else
+			bridge_rule(b, id);
 	}
 }
 
@@ -519,7 +616,7 @@ struct nftnl_rule *nft_build_rule(size_t i, bool with_ids)
 	nftnl_rule_set_str(b.r, NFTNL_RULE_TABLE, ICC_TABLE);
 	nftnl_rule_set_str(b.r, NFTNL_RULE_CHAIN,
 			   icc_chain_defs[icc_rule_defs[i].chain].name);
-	rule_body(&b, i);
+	rule_body(&b, icc_rule_defs[i].id);
 	if (b.err) {
 		nftnl_rule_free(b.r);
 		return NULL;
@@ -573,12 +670,58 @@ static uint32_t dtype_id(const uint8_t *t, unsigned n)
 	static const uint32_t ids[] = {
 		[ICC_T_IFNAME] = 41, [ICC_T_IPV4] = 7,
 		[ICC_T_PROTO] = 12, [ICC_T_PORT] = 13, [ICC_T_ETHER] = 9,
+		[ICC_T_IPV6] = 8, [ICC_T_RAW128] = 4,
 	};
 	uint32_t id = 0;
 
 	for (unsigned i = 0; i < n; i++)
 		id = id << 6 | ids[t[i]];
 	return id;
+}
+
+/*
+ * nft's description of an expression in a typeof set (its netlink_udata:
+ * the expression type, then its own attributes in order), so that nft
+ * knows the size of a raw field: without it `nft list` cannot even print
+ * the set's elements.
+ */
+enum { UD_EXPR_PAYLOAD = 7, UD_EXPR_META = 9, UD_EXPR_CONCAT = 13,
+       UD_PROTO_ETHER = 17, UD_ETHER_SADDR = 2 };
+
+static bool typeof_item(struct nftnl_udata_buf *u, int idx, uint32_t expr,
+			const uint32_t *v, int n)
+{
+	struct nftnl_udata *item = nftnl_udata_nest_start(u, idx), *data;
+	bool ok = item && nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR, expr) &&
+		  (data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA));
+
+	for (int i = 0; ok && i < n; i++)
+		ok = nftnl_udata_put_u32(u, i, v[i]);
+	if (ok) {
+		nftnl_udata_nest_end(u, data);
+		nftnl_udata_nest_end(u, item);
+	}
+	return ok;
+}
+
+/* typeof iifname . ether saddr . @th,64,128 (port_nd6, the only one). */
+static bool typeof_nd6(struct nftnl_udata_buf *u)
+{
+	static const uint32_t iif[] = { NFT_META_IIFNAME };
+	static const uint32_t esrc[] = { UD_PROTO_ETHER, UD_ETHER_SADDR };
+	static const uint32_t raw[] = { 0, 0, NFT_PAYLOAD_TRANSPORT_HEADER, 64, 128 };
+	struct nftnl_udata *key = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_KEY_TYPEOF), *data;
+	bool ok = key && nftnl_udata_put_u32(u, NFTNL_UDATA_SET_TYPEOF_EXPR, UD_EXPR_CONCAT) &&
+		  (data = nftnl_udata_nest_start(u, NFTNL_UDATA_SET_TYPEOF_DATA)) &&
+		  typeof_item(u, 0, UD_EXPR_META, iif, 1) &&
+		  typeof_item(u, 1, UD_EXPR_PAYLOAD, esrc, 2) &&
+		  typeof_item(u, 2, UD_EXPR_PAYLOAD, raw, 5);
+
+	if (ok) {
+		nftnl_udata_nest_end(u, data);
+		nftnl_udata_nest_end(u, key);
+	}
+	return ok;
 }
 
 /* The userdata nft writes, so `nft list` prints our sets readably. */
@@ -592,6 +735,9 @@ static bool set_udata(struct nftnl_udata_buf *u, const struct icc_set_def *d)
 				 d->nkey == 1 && d->key[0] == ICC_T_IFNAME);
 	if (d->ndata)
 		ok = ok && nftnl_udata_put_u32(u, NFTNL_UDATA_SET_DATABYTEORDER, 0);
+	if (d->typeof_text)
+		return ok && typeof_nd6(u) &&
+		       nftnl_udata_put_strz(u, NFTNL_UDATA_SET_COMMENT, d->comment);
 	for (int k = 0; ok && d->nkey > 1 && k < 1 + (d->ndata > 0); k++) {
 		nest = nftnl_udata_nest_start(u, k ? NFTNL_UDATA_SET_DATA_TYPEOF :
 						     NFTNL_UDATA_SET_KEY_TYPEOF);
@@ -610,8 +756,9 @@ static void set_concat_desc(struct nftnl_set *s, const struct icc_set_def *d)
 	static const uint8_t len[] = {
 		[ICC_T_IFNAME] = 16, [ICC_T_IPV4] = 4,
 		[ICC_T_PROTO] = 1, [ICC_T_PORT] = 2, [ICC_T_ETHER] = 6,
+		[ICC_T_IPV6] = 16, [ICC_T_RAW128] = 16,
 	};
-	uint8_t f[4];
+	uint8_t f[6];
 
 	for (unsigned i = 0; i < d->nkey; i++)
 		f[i] = len[d->key[i]];

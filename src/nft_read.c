@@ -442,7 +442,11 @@ int nft_read(struct icc_nft *n, struct icc_ruleset **out)
 {
 	int ret = -EAGAIN;
 
-	for (int tries = 0; tries < 10 && ret == -EAGAIN; tries++)
+	/* A dump that saw the ruleset change (EINTR) is read again too. */
+	for (int tries = 0; tries < 10 && ret == -EAGAIN; tries++) {
 		ret = read_once(n, out);
+		if (ret == -EINTR)
+			ret = -EAGAIN;
+	}
 	return ret;
 }

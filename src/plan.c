@@ -81,7 +81,10 @@ int plan_revoke(struct icc_plan *pl, size_t *n)
 	if (!pl->live || !pl->live->present || !pl->have_diff ||
 	    pl->diff.mode == ICC_DIFF_CREATE || !plan_removes(pl))
 		return 0;
-	return ct_revoke(pl->live, pl->want, pl->world.host, pl->world.nhost, n);
+	struct icc_host_addrs host = { pl->world.host, pl->world.nhost,
+					pl->world.host6, pl->world.nhost6 };
+
+	return ct_revoke(pl->live, pl->want, &host, n);
 }
 
 size_t plan_count(const struct icc_plan *pl)

@@ -28,6 +28,11 @@ static void check_bridge(struct policy_ctx *c, size_t i)
 			policy_err(c, src->subnet, "bridge %s: subnet %s overlaps bridge %s's subnet %s (line %d)",
 				   b->name, prefix_str(&b->subnet, s1), o->name,
 				   prefix_str(&o->subnet, s2), o->line);
+		if (b->has_subnet6 && o->has_subnet6 &&
+		    prefix_overlap(&o->subnet6, &b->subnet6))
+			policy_err(c, src->subnet6, "bridge %s: subnet %s overlaps bridge %s's subnet %s (line %d)",
+				   b->name, prefix_str(&b->subnet6, s1), o->name,
+				   prefix_str(&o->subnet6, s2), o->line);
 	}
 	if (!b->uplink[0])
 		return;
@@ -80,6 +85,44 @@ static void check_selector(struct policy_ctx *c, size_t i)
 	}
 }
 
+/* A static IPv6 address: in the bridge's IPv6 subnet, used once. */
+static void check_ip6(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_container *ct = &p->containers[i];
+	const struct icc_bridge *b = &p->bridges[ct->bridge];
+	int line = c->scontainers[i].ip6;
+	char ip[ADDR_STRLEN], net[PREFIX_STRLEN];
+
+	addr6_str(&ct->ip6, ip);
+	if (!b->has_subnet6) {
+		policy_err(c, line, "container %s: ip %s is IPv6 but bridge %s has no IPv6 subnet",
+			   ct->name, ip, b->name);
+		return;
+	}
+	prefix_str(&b->subnet6, net);
+	if (!prefix6_contains(&b->subnet6, &ct->ip6)) {
+		policy_err(c, line, "container %s: ip %s is outside bridge %s's subnet %s",
+			   ct->name, ip, b->name, net);
+		return;
+	}
+	if (b->subnet6.len < 128 && !memcmp(&ct->ip6, &b->subnet6.addr6, 16)) {
+		policy_err(c, line, "container %s: ip %s is the subnet-router anycast address of bridge %s's subnet %s",
+			   ct->name, ip, b->name, net);
+		return;
+	}
+	for (size_t j = 0; j < i; j++) {
+		const struct icc_container *o = &p->containers[j];
+
+		if (o->ident != ICC_ID_IP || !o->has_ip6 ||
+		    memcmp(&o->ip6, &ct->ip6, 16))
+			continue;
+		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
+			   ct->name, ip, o->name, o->line);
+		break;
+	}
+}
+
 static void check_container(struct policy_ctx *c, size_t i)
 {
 	const struct icc_policy *p = c->p;
@@ -93,6 +136,8 @@ static void check_container(struct policy_ctx *c, size_t i)
 		check_selector(c, i);
 		return;
 	}
+	if (ct->has_ip6)
+		check_ip6(c, i);
 	addr_str(ct->ip, ip);
 	prefix_str(&b->subnet, net);
 	if (!prefix_contains(&b->subnet, ct->ip)) {
@@ -147,14 +192,49 @@ static void check_link(struct policy_ctx *c, size_t i)
 }
 
 /* Two publishes collide when one packet could match both DNAT rules. */
+static bool same_host(const struct icc_publish *a, const struct icc_publish *b)
+{
+	return a->v6 == b->v6 && (a->v6 ? !memcmp(&a->host_addr6, &b->host_addr6, 16)
+					: a->host_addr.s_addr == b->host_addr.s_addr);
+}
+
+static bool host_any(const struct icc_publish *a)
+{
+	return a->v6 ? IN6_IS_ADDR_UNSPECIFIED(&a->host_addr6)
+		     : a->host_addr.s_addr == htonl(INADDR_ANY);
+}
+
 static bool publish_collide(const struct icc_publish *a,
 			    const struct icc_publish *b)
 {
-	if (a->proto != b->proto || a->host_port != b->host_port)
+	if (a->proto != b->proto || a->host_port != b->host_port ||
+	    a->v6 != b->v6)
 		return false;
-	return a->host_addr.s_addr == b->host_addr.s_addr ||
-	       a->host_addr.s_addr == htonl(INADDR_ANY) ||
-	       b->host_addr.s_addr == htonl(INADDR_ANY);
+	return same_host(a, b) || host_any(a) || host_any(b);
+}
+
+/* An IPv6 publish needs IPv6 on the container's bridge, and sources of
+ * the host address's family. */
+static void check_publish_family(struct policy_ctx *c, size_t i)
+{
+	const struct icc_policy *p = c->p;
+	const struct icc_publish *pb = &p->publishes[i];
+	const struct icc_container *ct = &p->containers[pb->container];
+	char src[PREFIX_STRLEN];
+
+	if (pb->v6 && !p->bridges[ct->bridge].has_subnet6)
+		policy_err(c, c->spublishes[i].host, "publish %s %s/%u: the host address is IPv6 but bridge %s has no IPv6 subnet",
+			   ct->name, proto_name(pb->proto), pb->port,
+			   p->bridges[ct->bridge].name);
+	for (size_t k = 0; k < pb->nallow; k++) {
+		if (pb->allow_from[k].v6 == pb->v6)
+			continue;
+		policy_err(c, c->spublishes[i].allow_from, "publish %s %s/%u: allow_from %s is IPv%c but the host address is IPv%c",
+			   ct->name, proto_name(pb->proto), pb->port,
+			   source_str(&pb->allow_from[k], src),
+			   pb->v6 ? '4' : '6', pb->v6 ? '6' : '4');
+		break;
+	}
 }
 
 static void check_publish(struct policy_ctx *c, size_t i)
@@ -165,9 +245,10 @@ static void check_publish(struct policy_ctx *c, size_t i)
 	const char *name = p->containers[pb->container].name;
 	const char *proto = proto_name(pb->proto);
 	char addr[ADDR_STRLEN], h1[HOST_STRLEN], h2[HOST_STRLEN];
-	bool loop = policy_is_loopback(pb->host_addr);
+	bool loop = publish_is_loopback(pb);
 
-	addr_str(pb->host_addr, addr);
+	host_addr_str(pb, addr);
+	check_publish_family(c, i);
 	if (p->containers[pb->container].ident == ICC_ID_LABELS)
 		policy_err(c, src->container, "publish %s %s/%u: container %s is a label group; a port is published to one container",
 			   name, proto, pb->port, name);
@@ -182,9 +263,9 @@ static void check_publish(struct policy_ctx *c, size_t i)
 
 		if (!publish_collide(o, pb))
 			continue;
-		host_str(pb->host_addr, pb->host_port, h1);
-		host_str(o->host_addr, o->host_port, h2);
-		if (o->host_addr.s_addr == pb->host_addr.s_addr)
+		host_str(pb, h1);
+		host_str(o, h2);
+		if (same_host(o, pb))
 			policy_err(c, src->host, "publish %s %s/%u: %s host %s is already published at line %d",
 				   name, proto, pb->port, proto, h1, o->line);
 		else
@@ -215,6 +296,11 @@ static void check_egress(struct policy_ctx *c, size_t i)
 	}
 	if (b->egress) {
 		policy_err(c, line, "egress %s: bridge %s already lets every container out (egress = true); set egress = false to list destinations",
+			   ct->name, b->name);
+		return;
+	}
+	if (e->to.v6 && !b->has_subnet6) {
+		policy_err(c, c->segress[i].to, "egress %s: destination is IPv6 but bridge %s has no IPv6 subnet",
 			   ct->name, b->name);
 		return;
 	}

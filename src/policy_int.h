@@ -13,10 +13,10 @@
 #include "icc/policy.h"
 
 /* Longest text of an address, a prefix, a port spec, a host address:port. */
-#define ADDR_STRLEN	16	/* "255.255.255.255" */
-#define PREFIX_STRLEN	20	/* "255.255.255.255/255": what %u of a uint8_t can take */
+#define ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
+#define PREFIX_STRLEN	50	/* ADDR "/255": what %u of a uint8_t can take */
 #define PORT_STRLEN	20	/* "icmp/65535-65535" by the format's count */
-#define HOST_STRLEN	22	/* "255.255.255.255:65535" */
+#define HOST_STRLEN	54	/* "[" ADDR "]:65535" */
 
 /*
  * The model keeps one line per object; the checks also want the line of
@@ -24,11 +24,12 @@
  * to the model's arrays (same index, same count).
  */
 struct src_bridge {
-	int name, subnet, uplink;
+	int name, subnet, subnet6, uplink;
 };
 
 struct src_container {
 	int bridge, ident;	/* ident: the line of ip, name or labels */
+	int ip6;		/* the line of the IPv6 ip */
 };
 
 struct src_link {
@@ -81,9 +82,12 @@ void diags_sort_from(struct icc_diags *d, size_t from);
  * (a static string). Dotted quads only: no leading zeros, no shorthand.
  */
 int ipv4_parse(const char *s, struct in_addr *a, const char **why);
+/* inet_pton's IPv6 text, without IPv4-mapped addresses (write a.b.c.d). */
+int ipv6_parse(const char *s, struct in6_addr *a, const char **why);
 /*
- * "a.b.c.d/len" with minlen <= len <= 32; bare_ok allows "a.b.c.d" (/32).
- * Host bits are kept as written: the caller decides what they mean.
+ * "a.b.c.d/len" with minlen <= len <= 32, or "ipv6/len" with minlen <= len
+ * <= 128; bare_ok allows a bare address (/32, /128). Host bits are kept
+ * as written: the caller decides what they mean.
  */
 int prefix_parse(const char *s, unsigned minlen, bool bare_ok,
 		 struct icc_prefix *p, const char **why);
@@ -95,10 +99,14 @@ bool port_overlap(const struct icc_port *a, const struct icc_port *b);
 
 /* Formatters (policy_print.c): write into buf and return it. */
 const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN]);
+const char *addr6_str(const struct in6_addr *a, char buf[ADDR_STRLEN]);
 const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
 /* A prefix as allow_from writes it: a bare address for /32. */
 const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
 const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN]);
-const char *host_str(struct in_addr a, uint16_t port, char buf[HOST_STRLEN]);
+/* pb's host as the policy writes it: "a.b.c.d:P" or "[ipv6]:P". */
+const char *host_str(const struct icc_publish *pb, char buf[HOST_STRLEN]);
+/* pb's host address alone. */
+const char *host_addr_str(const struct icc_publish *pb, char buf[ADDR_STRLEN]);
 
 #endif

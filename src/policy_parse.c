@@ -64,17 +64,48 @@ static uint32_t prefix_mask(unsigned len)
 	return len ? ~UINT32_C(0) << (32 - len) : 0;
 }
 
+bool publish_is_loopback(const struct icc_publish *pb)
+{
+	return pb->v6 ? IN6_IS_ADDR_LOOPBACK(&pb->host_addr6)
+		      : policy_is_loopback(pb->host_addr);
+}
+
 bool prefix_contains(const struct icc_prefix *p, struct in_addr a)
 {
 	uint32_t m = prefix_mask(p->len);
 
-	return (ntohl(a.s_addr) & m) == (ntohl(p->addr.s_addr) & m);
+	return !p->v6 && (ntohl(a.s_addr) & m) == (ntohl(p->addr.s_addr) & m);
+}
+
+struct in6_addr in6_masked(const struct in6_addr *a, unsigned len)
+{
+	struct in6_addr m = *a;
+
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = len > i * 8 ? len - i * 8 : 0;
+
+		if (keep < 8)
+			m.s6_addr[i] &= (uint8_t)(0xff00 >> keep);
+	}
+	return m;
+}
+
+bool prefix6_contains(const struct icc_prefix *p, const struct in6_addr *a)
+{
+	struct in6_addr x = in6_masked(a, p->len);
+
+	return p->v6 && !memcmp(&x, &p->addr6, sizeof(x));
 }
 
 bool prefix_overlap(const struct icc_prefix *a, const struct icc_prefix *b)
 {
-	return a->len <= b->len ? prefix_contains(a, b->addr)
-				: prefix_contains(b, a->addr);
+	const struct icc_prefix *wide = a->len <= b->len ? a : b;
+	const struct icc_prefix *narrow = wide == a ? b : a;
+
+	if (a->v6 != b->v6)
+		return false;
+	return a->v6 ? prefix6_contains(wide, &narrow->addr6)
+		     : prefix_contains(wide, narrow->addr);
 }
 
 struct in_addr prefix_last(const struct icc_prefix *p)
@@ -176,36 +207,55 @@ int ipv4_parse(const char *s, struct in_addr *a, const char **why)
 	return 0;
 }
 
+int ipv6_parse(const char *s, struct in6_addr *a, const char **why)
+{
+	if (inet_pton(AF_INET6, s, a) != 1) {
+		*why = "not an IPv6 address";
+		return -EINVAL;
+	}
+	if (IN6_IS_ADDR_V4MAPPED(a)) {
+		*why = "IPv4-mapped; write the IPv4 address as a.b.c.d";
+		return -EINVAL;
+	}
+	return 0;
+}
+
 int prefix_parse(const char *s, unsigned minlen, bool bare_ok,
 		 struct icc_prefix *p, const char **why)
 {
+	static const char *const forms[2][2] = {
+		{ "expected a.b.c.d", "expected a.b.c.d/len" },
+		{ "expected an IPv6 address", "expected ipv6/len" },
+	};
+	static const char *const lens[2][2] = {
+		{ "prefix length must be 0..32", "prefix length must be 1..32" },
+		{ "prefix length must be 0..128", "prefix length must be 1..128" },
+	};
 	const char *slash = strchr(s, '/');
+	bool v6 = strchr(s, ':') != NULL;
 	char addr[ADDR_STRLEN];
-	unsigned long len = 32;
+	unsigned long len = v6 ? 128 : 32;
 	size_t alen = slash ? (size_t)(slash - s) : strlen(s);
+	int r;
 
-	if (!slash && !bare_ok) {
-		*why = "expected a.b.c.d/len";
-		return -EINVAL;
-	}
-	if (alen >= sizeof(addr)) {
-		*why = slash ? "expected a.b.c.d/len" : "expected a.b.c.d";
+	memset(p, 0, sizeof(*p));
+	p->v6 = v6;
+	if ((!slash && !bare_ok) || alen >= sizeof(addr)) {
+		*why = forms[v6][slash || !bare_ok];
 		return -EINVAL;
 	}
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
-	if (ipv4_parse(addr, &p->addr, why) < 0)
+	if ((v6 ? ipv6_parse(addr, &p->addr6, why) : ipv4_parse(addr, &p->addr, why)) < 0)
 		return -EINVAL;
 	if (slash) {
-		int r = num_parse(slash + 1, strlen(slash + 1), 32, &len, why);
-
+		r = num_parse(slash + 1, strlen(slash + 1), len, &len, why);
 		if (r == -EINVAL)
-			*why = "expected a.b.c.d/len";
+			*why = forms[v6][1];
 		if (r == -EINVAL || r == -EDOM)
 			return -EINVAL;
 		if (r == -ERANGE || len < minlen) {
-			*why = minlen ? "prefix length must be 1..32"
-				      : "prefix length must be 0..32";
+			*why = lens[v6][minlen > 0];
 			return -EINVAL;
 		}
 	}
@@ -246,28 +296,38 @@ int port_parse(const char *s, struct icc_port *pt, const char **why)
 	return 0;
 }
 
-/* "PORT" (on 127.0.0.1) or "ADDR:PORT". */
-static int host_parse(const char *s, struct in_addr *a, uint16_t *port,
-		      const char **why)
+/* "PORT" (on 127.0.0.1), "a.b.c.d:PORT" or "[ipv6]:PORT". */
+static int host_parse(const char *s, struct icc_publish *pb, const char **why)
 {
-	const char *colon = strchr(s, ':');
+	bool v6 = s[0] == '[';
+	const char *colon = v6 ? strstr(s, "]:") : strchr(s, ':');
+	const char *start = s + v6;
 	char addr[ADDR_STRLEN];
 	size_t alen;
+	int r;
 
-	if (!colon) {
-		a->s_addr = htonl(INADDR_LOOPBACK);
-		return port_num(s, strlen(s), port, why);
+	if (!colon && !v6) {
+		pb->host_addr.s_addr = htonl(INADDR_LOOPBACK);
+		return port_num(s, strlen(s), &pb->host_port, why);
 	}
-	alen = (size_t)(colon - s);
-	if (alen >= sizeof(addr)) {
-		*why = "expected PORT or ADDR:PORT";
+	if (!v6 && strchr(colon + 1, ':')) {
+		*why = "an IPv6 host is written [ipv6]:PORT";
 		return -EINVAL;
 	}
-	memcpy(addr, s, alen);
+	alen = colon ? (size_t)(colon - start) : 0;
+	if (!colon || alen >= sizeof(addr)) {
+		*why = "expected PORT, a.b.c.d:PORT or [ipv6]:PORT";
+		return -EINVAL;
+	}
+	memcpy(addr, start, alen);
 	addr[alen] = '\0';
-	if (ipv4_parse(addr, a, why) < 0)
+	pb->v6 = v6;
+	r = v6 ? ipv6_parse(addr, &pb->host_addr6, why)
+	       : ipv4_parse(addr, &pb->host_addr, why);
+	if (r < 0)
 		return -EINVAL;
-	return port_num(colon + 1, strlen(colon + 1), port, why);
+	colon += v6;
+	return port_num(colon + 1, strlen(colon + 1), &pb->host_port, why);
 }
 
 /* Why s cannot be an interface name, or NULL when it can. */
@@ -511,16 +571,102 @@ static bool prefix_value(struct policy_ctx *c, const char *label,
 	if (prefix_parse(s, min, bare_ok, p, &why) < 0) {
 		policy_err(c, line, "%s: %s %s is not a valid %s (%s)", label,
 			   key, quote(q, s),
-			   bare_ok ? "IPv4 address or prefix" : "IPv4 prefix",
-			   why);
+			   bare_ok ? "address or prefix" : "prefix", why);
 		return false;
 	}
 	fixed = *p;
 	fixed.addr.s_addr &= htonl(prefix_mask(p->len));
-	if (fixed.addr.s_addr != p->addr.s_addr) {
+	if (p->v6)
+		fixed.addr6 = in6_masked(&p->addr6, p->len);
+	if (memcmp(&fixed, p, sizeof(fixed))) {
 		policy_err(c, line, "%s: %s %s has host bits set; did you mean %s?",
 			   label, key, s, prefix_str(&fixed, buf));
 		return false;
+	}
+	return true;
+}
+
+/*
+ * A string, or an array of one or two strings (dual stack: one IPv4 and
+ * one IPv6 value): the values in v, their lines in lines. Returns how
+ * many, or -1 when missing or malformed (reported).
+ */
+static int get_dual(struct policy_ctx *c, const char *label,
+		    const config_setting_t *g, const char *key,
+		    const char *v[2], int lines[2])
+{
+	const config_setting_t *s = member(g, key);
+	int n;
+
+	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+		return get_string(c, label, g, key, true, &v[0], &lines[0]);
+	if (!s || config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+		policy_err(c, s ? line_of(s) : line_of(g), s ?
+			   "%s: %s must be a string or an array of strings" :
+			   "%s: missing %s", label, key);
+		return -1;
+	}
+	if (!get_strings(c, label, g, key, &lines[0]))
+		return -1;
+	n = config_setting_length(s);
+	if (n > 2) {
+		policy_err(c, lines[0], "%s: %s takes one IPv4 and at most one "
+			   "IPv6 value", label, key);
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+
+		v[i] = config_setting_get_string(e);
+		lines[i] = line_of(e);
+	}
+	return n;
+}
+
+/* Of dual-stack values: one IPv4 (required) and at most one IPv6. */
+static bool dual_ok(struct policy_ctx *c, const char *label, const char *key,
+		    const bool v6[2], const int lines[2], int n)
+{
+	if (n == 2 && v6[0] == v6[1]) {
+		policy_err(c, lines[1], "%s: %s has two IPv%c values; it takes "
+			   "one IPv4 and at most one IPv6", label, key,
+			   v6[0] ? '6' : '4');
+		return false;
+	}
+	if (n == 1 && v6[0]) {
+		policy_err(c, lines[0], "%s: %s needs an IPv4 value too "
+			   "(IPv6 comes in addition)", label, key);
+		return false;
+	}
+	return true;
+}
+
+/* subnet = "a.b.c.d/len" or [ "a.b.c.d/len", "ipv6/len" ] */
+static bool parse_subnets(struct policy_ctx *c, const char *label,
+			  const config_setting_t *g, struct icc_bridge *b,
+			  struct src_bridge *src)
+{
+	const char *v[2];
+	int lines[2], n = get_dual(c, label, g, "subnet", v, lines);
+	struct icc_prefix p[2];
+	bool v6[2] = { false, false };
+
+	for (int i = 0; i < n; i++) {
+		if (!prefix_value(c, label, "subnet", v[i], lines[i], 1, false, &p[i]))
+			return false;
+		v6[i] = p[i].v6;
+	}
+	if (n <= 0 || !dual_ok(c, label, "subnet", v6, lines, n))
+		return false;
+	for (int i = 0; i < n; i++) {
+		if (p[i].v6) {
+			b->subnet6 = p[i];
+			b->has_subnet6 = true;
+			src->subnet6 = lines[i];
+		} else {
+			b->subnet = p[i];
+			src->subnet = lines[i];
+		}
 	}
 	return true;
 }
@@ -530,10 +676,10 @@ static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
 {
 	struct icc_bridge b = { .line = line_of(g) };
 	struct src_bridge src = { 0 };
-	const char *name = member_string(g, "name"), *subnet;
+	const char *name = member_string(g, "name");
 	char label[LABEL_LEN];
 	bool uplink = member(g, "uplink") != NULL, ok = true;
-	int masq, egress, line, r;
+	int masq, egress, line;
 
 	if (name && !ifname_why(name))
 		snprintf(label, sizeof(label), "bridge %s", name);
@@ -541,12 +687,7 @@ static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
 		snprintf(label, sizeof(label), "bridge #%zu", idx + 1);
 	check_keys(c, g, label, bridge_keys);
 	ok &= get_ifname(c, label, g, "name", true, b.name, &src.name);
-	r = get_string(c, label, g, "subnet", true, &subnet, &src.subnet);
-	if (r > 0)
-		ok &= prefix_value(c, label, "subnet", subnet, src.subnet, 1,
-				   false, &b.subnet);
-	else
-		ok = false;
+	ok &= parse_subnets(c, label, g, &b, &src);
 	ok &= get_ifname(c, label, g, "uplink", false, b.uplink, &src.uplink);
 	ok &= get_bool(c, label, g, "masquerade", &masq);
 	ok &= get_bool(c, label, g, "egress", &egress);
@@ -658,21 +799,37 @@ static bool container_declared(const config_setting_t *root, const char *name)
 	return g && member(g, name);
 }
 
-/* A static address: ip = "a.b.c.d". */
+/* A static address: ip = "a.b.c.d" or [ "a.b.c.d", "ipv6" ]. */
 static bool parse_ident_ip(struct policy_ctx *c, const char *label,
 			   const config_setting_t *g, struct icc_container *ct,
 			   struct src_container *src)
 {
-	const char *ip, *why;
+	const char *v[2], *why;
+	int lines[2], n = get_dual(c, label, g, "ip", v, lines);
+	bool v6[2] = { false, false };
 	char q[QUOTE_LEN];
 
-	if (get_string(c, label, g, "ip", true, &ip, &src->ident) <= 0)
-		return false;
-	if (ipv4_parse(ip, &ct->ip, &why) < 0) {
-		policy_err(c, src->ident, "%s: ip %s is not a valid IPv4 address (%s)",
-			   label, quote(q, ip), why);
-		return false;
+	for (int i = 0; i < n; i++) {
+		int r;
+
+		v6[i] = strchr(v[i], ':') != NULL;
+		r = v6[i] ? ipv6_parse(v[i], &ct->ip6, &why)
+			  : ipv4_parse(v[i], &ct->ip, &why);
+		if (r < 0) {
+			policy_err(c, lines[i], "%s: ip %s is not a valid IPv%c "
+				   "address (%s)", label, quote(q, v[i]),
+				   v6[i] ? '6' : '4', why);
+			return false;
+		}
+		if (v6[i]) {
+			ct->has_ip6 = true;
+			src->ip6 = lines[i];
+		} else {
+			src->ident = lines[i];
+		}
 	}
+	if (n <= 0 || !dual_ok(c, label, "ip", v6, lines, n))
+		return false;
 	ct->ident = ICC_ID_IP;
 	return true;
 }
@@ -1150,7 +1307,7 @@ static bool parse_publish(struct policy_ctx *c, const config_setting_t *g,
 		ct = container_ref(c, label, root, name, src.container);
 	ok = parse_publish_port(c, label, g, &pb, &src.port);
 	if (get_string(c, label, g, "host", true, &host, &src.host) > 0) {
-		if (host_parse(host, &pb.host_addr, &pb.host_port, &why) < 0) {
+		if (host_parse(host, &pb, &why) < 0) {
 			policy_err(c, src.host, "%s: host %s is not valid (%s)",
 				   label, quote(q, host), why);
 			ok = false;

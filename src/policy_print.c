@@ -20,18 +20,24 @@ const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN])
 	return buf;
 }
 
+const char *addr6_str(const struct in6_addr *a, char buf[ADDR_STRLEN])
+{
+	return inet_ntop(AF_INET6, a, buf, ADDR_STRLEN);
+}
+
 const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN])
 {
 	char a[ADDR_STRLEN];
 
-	snprintf(buf, PREFIX_STRLEN, "%s/%u", addr_str(p->addr, a), p->len);
+	snprintf(buf, PREFIX_STRLEN, "%s/%u", p->v6 ? addr6_str(&p->addr6, a) :
+		 addr_str(p->addr, a), p->len);
 	return buf;
 }
 
 const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN])
 {
-	if (p->len == 32)
-		return addr_str(p->addr, buf);
+	if (p->len == (p->v6 ? 128 : 32))
+		return p->v6 ? addr6_str(&p->addr6, buf) : addr_str(p->addr, buf);
 	return prefix_str(p, buf);
 }
 
@@ -47,11 +53,17 @@ const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN])
 	return buf;
 }
 
-const char *host_str(struct in_addr a, uint16_t port, char buf[HOST_STRLEN])
+const char *host_addr_str(const struct icc_publish *pb, char buf[ADDR_STRLEN])
+{
+	return pb->v6 ? addr6_str(&pb->host_addr6, buf) : addr_str(pb->host_addr, buf);
+}
+
+const char *host_str(const struct icc_publish *pb, char buf[HOST_STRLEN])
 {
 	char s[ADDR_STRLEN];
 
-	snprintf(buf, HOST_STRLEN, "%s:%u", addr_str(a, s), port);
+	snprintf(buf, HOST_STRLEN, pb->v6 ? "[%s]:%u" : "%s:%u",
+		 host_addr_str(pb, s), pb->host_port);
 	return buf;
 }
 
@@ -73,10 +85,14 @@ static void print_ports(FILE *f, const char *key, const struct icc_port *v,
 
 static void print_bridge(FILE *f, const struct icc_bridge *b, bool last)
 {
-	char net[PREFIX_STRLEN];
+	char net[PREFIX_STRLEN], net6[PREFIX_STRLEN];
 
-	fprintf(f, "  { name = \"%s\"; subnet = \"%s\";", b->name,
-		prefix_str(&b->subnet, net));
+	if (b->has_subnet6)
+		fprintf(f, "  { name = \"%s\"; subnet = [ \"%s\", \"%s\" ];", b->name,
+			prefix_str(&b->subnet, net), prefix_str(&b->subnet6, net6));
+	else
+		fprintf(f, "  { name = \"%s\"; subnet = \"%s\";", b->name,
+			prefix_str(&b->subnet, net));
 	/* Without an uplink both are false and cannot be set otherwise. */
 	if (b->uplink[0])
 		fprintf(f, " uplink = \"%s\"; masquerade = %s; egress = %s;",
@@ -105,7 +121,7 @@ static void print_publish(FILE *f, const struct icc_policy *p,
 
 	fprintf(f, "  { container = \"%s\"; port = \"%s\"; host = \"%s\";",
 		p->containers[pb->container].name, port_str(&pt, port),
-		host_str(pb->host_addr, pb->host_port, host));
+		host_str(pb, host));
 	if (pb->nallow) {
 		fprintf(f, " allow_from = [ ");
 		for (size_t i = 0; i < pb->nallow; i++)
@@ -119,13 +135,17 @@ static void print_publish(FILE *f, const struct icc_policy *p,
 static void print_container(FILE *f, const struct icc_policy *p,
 			    const struct icc_container *ct)
 {
-	char ip[ADDR_STRLEN];
+	char ip[ADDR_STRLEN], ip6[ADDR_STRLEN];
 
 	fprintf(f, "  %s = { bridge = \"%s\"; ", ct->name,
 		p->bridges[ct->bridge].name);
 	switch (ct->ident) {
 	case ICC_ID_IP:
-		fprintf(f, "ip = \"%s\";", addr_str(ct->ip, ip));
+		if (ct->has_ip6)
+			fprintf(f, "ip = [ \"%s\", \"%s\" ];", addr_str(ct->ip, ip),
+				addr6_str(&ct->ip6, ip6));
+		else
+			fprintf(f, "ip = \"%s\";", addr_str(ct->ip, ip));
 		break;
 	case ICC_ID_NAME:
 		fprintf(f, "name = \"%s\";", ct->match);

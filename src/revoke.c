@@ -35,18 +35,47 @@ static bool set_has(const struct icc_set *s, const struct icc_key *k)
 }
 
 #define IFNAME_LEN	16	/* an ifname field in a concatenation */
+#define ICMP_ECHO_REQUEST6	128
 
-/* The bridge whose subnet holds a, or NULL. */
-static const uint8_t *bridge_of(const struct icc_ruleset *rs, uint32_t a)
+/* The flow's source or destination as a key field. */
+static void key_flow(struct icc_key *k, const struct icc_flow *f, bool dst)
 {
-	const struct icc_set *s = &rs->sets[ICC_SET_SUBNETS4];
+	if (f->v6)
+		key_ipv6(k, dst ? f->dst6 : f->src6);
+	else
+		key_ipv4(k, dst ? f->dst : f->src);
+}
+
+/* The IPv4 set of a kind, or its IPv6 twin. */
+static const struct icc_set *fam_set(const struct icc_ruleset *rs,
+				     enum icc_set_id s4, enum icc_set_id s6,
+				     const struct icc_flow *f)
+{
+	return &rs->sets[f->v6 ? s6 : s4];
+}
+
+static bool is_echo(const struct icc_flow *f)
+{
+	return f->icmp_type == (f->v6 ? ICMP_ECHO_REQUEST6 : ICMP_ECHO_REQUEST);
+}
+
+static bool is_icmp(const struct icc_flow *f)
+{
+	return f->proto == (f->v6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP);
+}
+
+/* The bridge whose subnet holds the flow's source (or destination). */
+static const uint8_t *bridge_of(const struct icc_ruleset *rs,
+				const struct icc_flow *f, bool dst)
+{
+	const struct icc_set *s = fam_set(rs, ICC_SET_SUBNETS4, ICC_SET_SUBNETS6, f);
 	struct icc_key k = { .len = 0 };
 
-	key_ipv4(&k, a);
+	key_flow(&k, f, dst);
 	for (size_t i = 0; i < s->n; i++) {
 		const uint8_t *e = set_elem(s, i);
 
-		if (in_range(k.b, e + IFNAME_LEN, e + s->key_len + IFNAME_LEN, 4))
+		if (in_range(k.b, e + IFNAME_LEN, e + s->key_len + IFNAME_LEN, k.len))
 			return e;
 	}
 	return NULL;
@@ -61,12 +90,13 @@ static bool has_bridge(const struct icc_set *s, const uint8_t *br)
 	return false;
 }
 
-/* An egress rule's set, with the bridge and uplink fields left out. */
+/*
+ * An egress rule's set, with the bridge (and for IPv4 the uplink) fields
+ * left out.
+ */
 static bool egress_has(const struct icc_set *s, const uint8_t *br,
-		       const struct icc_key *k)
+		       const struct icc_key *k, size_t skip)
 {
-	size_t skip = 2 * IFNAME_LEN;
-
 	for (size_t i = 0; i < s->n; i++) {
 		const uint8_t *e = set_elem(s, i);
 
@@ -82,22 +112,26 @@ static bool egress_allows(const struct icc_ruleset *rs, const struct icc_flow *f
 			  const uint8_t *br)
 {
 	struct icc_key pair = { .len = 0 }, full;
+	size_t skip = (f->v6 ? 1 : 2) * IFNAME_LEN;
 
-	if (bridge_of(rs, f->dst))
+	if (bridge_of(rs, f, true))
 		return false;	/* to another bridge: that is a link's business */
 	if (has_bridge(&rs->sets[ICC_SET_EGRESS], br))
 		return true;
-	key_ipv4(&pair, f->src);
-	key_ipv4(&pair, f->dst);
-	if (egress_has(&rs->sets[ICC_SET_EGRESS4ANY], br, &pair))
+	key_flow(&pair, f, false);
+	key_flow(&pair, f, true);
+	if (egress_has(fam_set(rs, ICC_SET_EGRESS4ANY, ICC_SET_EGRESS6ANY, f), br,
+		       &pair, skip))
 		return true;
-	if (f->proto == IPPROTO_ICMP)
-		return f->icmp_type == ICMP_ECHO_REQUEST &&
-		       egress_has(&rs->sets[ICC_SET_EGRESS4ICMP], br, &pair);
+	if (is_icmp(f))
+		return is_echo(f) &&
+		       egress_has(fam_set(rs, ICC_SET_EGRESS4ICMP, ICC_SET_EGRESS6ICMP, f),
+				  br, &pair, skip);
 	full = pair;
 	key_proto(&full, f->proto);
 	key_port(&full, f->dport);
-	return egress_has(&rs->sets[ICC_SET_EGRESS4], br, &full);
+	return egress_has(fam_set(rs, ICC_SET_EGRESS4, ICC_SET_EGRESS6, f), br,
+			  &full, skip);
 }
 
 /* To the host itself, through the bridge's host_ports. */
@@ -108,9 +142,8 @@ static bool host_allows(const struct icc_ruleset *rs, const struct icc_flow *f,
 
 	if (has_bridge(&rs->sets[ICC_SET_HOST4ANY], br))
 		return true;
-	if (f->proto == IPPROTO_ICMP)
-		return f->icmp_type == ICMP_ECHO_REQUEST &&
-		       has_bridge(&rs->sets[ICC_SET_HOST4ICMP], br);
+	if (is_icmp(f))	/* IPv6 errors and discovery always pass */
+		return is_echo(f) ? has_bridge(&rs->sets[ICC_SET_HOST4ICMP], br) : f->v6;
 	memcpy(k.b, br, IFNAME_LEN);
 	k.len = IFNAME_LEN;
 	key_proto(&k, f->proto);
@@ -126,11 +159,11 @@ static bool published_allows(const struct icc_ruleset *rs,
 
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
 		return false;
-	key_ipv4(&k, f->src);
-	key_ipv4(&k, f->dst);
+	key_flow(&k, f, false);
+	key_flow(&k, f, true);
 	key_proto(&k, f->proto);
 	key_port(&k, f->dport);
-	return set_has(&rs->sets[ICC_SET_PUBLISHED4], &k);
+	return set_has(fam_set(rs, ICC_SET_PUBLISHED4, ICC_SET_PUBLISHED6, f), &k);
 }
 
 bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
@@ -139,7 +172,7 @@ bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
 
 	if (published_allows(rs, f) || ruleset_link_allows(rs, f))
 		return true;
-	if (!(br = bridge_of(rs, f->src)))
+	if (!(br = bridge_of(rs, f, false)))
 		return false;
 	return f->to_host ? host_allows(rs, f, br) : egress_allows(rs, f, br);
 }
@@ -148,18 +181,18 @@ bool ruleset_link_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
 {
 	struct icc_key pair = { .len = 0 }, full;
 
-	key_ipv4(&pair, f->src);
-	key_ipv4(&pair, f->dst);
-	if (set_has(&rs->sets[ICC_SET_LINKS4ANY], &pair))
+	key_flow(&pair, f, false);
+	key_flow(&pair, f, true);
+	if (set_has(fam_set(rs, ICC_SET_LINKS4ANY, ICC_SET_LINKS6ANY, f), &pair))
 		return true;
-	if (f->proto == IPPROTO_ICMP)
-		return f->icmp_type == ICMP_ECHO_REQUEST &&
-		       set_has(&rs->sets[ICC_SET_LINKS4ICMP], &pair);
+	if (is_icmp(f))
+		return is_echo(f) &&
+		       set_has(fam_set(rs, ICC_SET_LINKS4ICMP, ICC_SET_LINKS6ICMP, f), &pair);
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
 		return false;
 	full = pair;
 	key_proto(&full, f->proto);
 	key_port(&full, f->dport);
-	return set_has(&rs->sets[ICC_SET_LINKS4], &full) ||
-	       set_has(&rs->sets[ICC_SET_LINKS4R], &full);
+	return set_has(fam_set(rs, ICC_SET_LINKS4, ICC_SET_LINKS6, f), &full) ||
+	       set_has(fam_set(rs, ICC_SET_LINKS4R, ICC_SET_LINKS6R, f), &full);
 }

@@ -245,7 +245,9 @@ int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
 
 struct addr_ctx {
 	int ifindex;
-	struct rtnl_addrs *out;
+	int family;
+	void **v;		/* struct in_addr or struct in6_addr */
+	size_t *n, *cap;
 };
 
 static int addr_attr(const struct nlattr *a, void *data)
@@ -262,45 +264,61 @@ static int addrs_cb(const struct nlmsghdr *nlh, void *data)
 	const struct nlattr *tb[IFA_MAX + 1] = { NULL };
 	const struct ifaddrmsg *ifa = mnl_nlmsg_get_payload(nlh);
 	struct addr_ctx *c = data;
-	struct rtnl_addrs *as = c->out;
+	size_t len = c->family == AF_INET6 ? 16 : 4;
+	/* IPv4: the local address; IPv6 has only IFA_ADDRESS */
+	int attr = c->family == AF_INET6 ? IFA_ADDRESS : IFA_LOCAL;
 
-	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != AF_INET ||
+	if (nlh->nlmsg_type != RTM_NEWADDR || ifa->ifa_family != c->family ||
 	    (c->ifindex && (int)ifa->ifa_index != c->ifindex))
 		return MNL_CB_OK;
 	if (mnl_attr_parse(nlh, sizeof(*ifa), addr_attr, tb) < 0 ||
-	    !tb[IFA_LOCAL] || mnl_attr_get_payload_len(tb[IFA_LOCAL]) != 4)
+	    !tb[attr] || mnl_attr_get_payload_len(tb[attr]) != len)
 		return MNL_CB_OK;
-	if (as->n == as->cap) {
-		size_t cap = as->cap ? as->cap * 2 : 4;
-		struct in_addr *v = realloc(as->v, cap * sizeof(*v));
+	if (*c->n == *c->cap) {
+		size_t cap = *c->cap ? *c->cap * 2 : 4;
+		void *v = realloc(*c->v, cap * len);
 
 		if (!v) {
 			errno = ENOMEM;
 			return MNL_CB_ERROR;
 		}
-		as->v = v;
-		as->cap = cap;
+		*c->v = v;
+		*c->cap = cap;
 	}
-	memcpy(&as->v[as->n++], mnl_attr_get_payload(tb[IFA_LOCAL]), 4);
+	memcpy((uint8_t *)*c->v + (*c->n)++ * len, mnl_attr_get_payload(tb[attr]), len);
 	return MNL_CB_OK;
 }
 
-int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
-		    struct rtnl_addrs *out)
+static int dump_addrs(struct mnl_socket *nl, int nsid, struct addr_ctx *c)
 {
 	char buf[MNL_SOCKET_BUFFER_SIZE];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-	struct addr_ctx c = { ifindex, out };
 	struct ifaddrmsg *ifa;
 
 	nlh->nlmsg_type = RTM_GETADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
 	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_index = (uint32_t)ifindex;	/* a filter under strict checking */
+	ifa->ifa_family = (uint8_t)c->family;
+	ifa->ifa_index = (uint32_t)c->ifindex;	/* a filter under strict checking */
 	if (nsid >= 0)
 		mnl_attr_put_u32(nlh, IFA_TARGET_NETNSID, (uint32_t)nsid);
-	return rtnl_talk(nl, nlh, addrs_cb, &c, &out->n);
+	return rtnl_talk(nl, nlh, addrs_cb, c, c->n);
+}
+
+int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
+		    struct rtnl_addrs *out)
+{
+	struct addr_ctx c = { ifindex, AF_INET, (void **)&out->v, &out->n, &out->cap };
+
+	return dump_addrs(nl, nsid, &c);
+}
+
+int rtnl_dump_addrs6(struct mnl_socket *nl, int nsid, int ifindex,
+		     struct rtnl_addrs6 *out)
+{
+	struct addr_ctx c = { ifindex, AF_INET6, (void **)&out->v, &out->n, &out->cap };
+
+	return dump_addrs(nl, nsid, &c);
 }
 
 static int nsid_attr(const struct nlattr *a, void *data)

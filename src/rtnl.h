@@ -36,6 +36,11 @@ struct rtnl_addrs {
 	size_t n, cap;
 };
 
+struct rtnl_addrs6 {
+	struct in6_addr *v;
+	size_t n, cap;
+};
+
 int rtnl_open(struct mnl_socket **out);
 /* Every link of namespace nsid (-1: ours). */
 int rtnl_dump_links(struct mnl_socket *nl, int nsid, struct rtnl_links *out);
@@ -48,6 +53,9 @@ int rtnl_get_link(struct mnl_socket *nl, int nsid, int ifindex,
  * (-1: ours). */
 int rtnl_dump_addrs(struct mnl_socket *nl, int nsid, int ifindex,
 		    struct rtnl_addrs *out);
+/* The same for IPv6 (link-local addresses included). */
+int rtnl_dump_addrs6(struct mnl_socket *nl, int nsid, int ifindex,
+		     struct rtnl_addrs6 *out);
 /*
  * The id our namespace gives the namespace behind fd (an open nsfs file)
  * in *nsid: >= 0, or -1 when it has none (no link of ours reaches into

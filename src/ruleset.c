@@ -15,10 +15,14 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 		false, -1, "managed bridges" },
 	[ICC_SET_SUBNETS4] = { "subnets4", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IPV4),
 		0, K(0), true, -1, "the only sources each bridge may forward" },
+	[ICC_SET_SUBNETS6] = { "subnets6", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IPV6),
+		0, K(0), true, -1, "the only IPv6 sources each bridge may forward" },
 	[ICC_SET_EGRESS] = { "egress", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
 		0, K(0), false, -1, "bridge . uplink: new connections out" },
 	[ICC_SET_MASQ] = { "masq", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
 		0, K(0), false, -1, "bridge . uplink: masqueraded" },
+	[ICC_SET_UPLINKS] = { "uplinks", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IFNAME),
+		0, K(0), false, -1, "bridge . uplink: where IPv6 egress rules lead" },
 	[ICC_SET_LINKS4] = { "links4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		false, -1, "links, exact ports (hash: O(1))" },
@@ -30,20 +34,37 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 		0, K(0), false, -1, "links allowing echo request" },
 	[ICC_SET_LINKS4ANY] = { "links4any", ICC_TBL_INET, 2, K(ICC_T_IPV4, ICC_T_IPV4),
 		0, K(0), false, -1, "links allowing everything" },
+	[ICC_SET_LINKS6] = { "links6", ICC_TBL_INET, 4,
+		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		false, -1, "IPv6 links, exact ports" },
+	[ICC_SET_LINKS6R] = { "links6r", ICC_TBL_INET, 4,
+		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		true, 3, "IPv6 links, port ranges" },
+	[ICC_SET_LINKS6ICMP] = { "links6icmp", ICC_TBL_INET, 2, K(ICC_T_IPV6, ICC_T_IPV6),
+		0, K(0), false, -1, "IPv6 links allowing echo request" },
+	[ICC_SET_LINKS6ANY] = { "links6any", ICC_TBL_INET, 2, K(ICC_T_IPV6, ICC_T_IPV6),
+		0, K(0), false, -1, "IPv6 links allowing everything" },
 	[ICC_SET_PUBLISHED4] = { "published4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		true, 0, "published ports: source . container . proto . port" },
+	[ICC_SET_PUBLISHED6] = { "published6", ICC_TBL_INET, 4,
+		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
+		true, 0, "IPv6 published ports: source . container . proto . port" },
 	[ICC_SET_DNAT4] = { "dnat4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), true, 0,
 		"public publishes: source . host addr . proto . port" },
+	[ICC_SET_DNAT6] = { "dnat6", ICC_TBL_INET, 4,
+		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT),
+		2, K(ICC_T_IPV6, ICC_T_PORT), true, 0,
+		"public IPv6 publishes: source . host addr . proto . port" },
 	[ICC_SET_LOCAL4] = { "local4", ICC_TBL_INET, 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), false, -1,
 		"loopback publishes: host addr . proto . port" },
 	[ICC_SET_HOST4] = { "host4", ICC_TBL_INET, 3, K(ICC_T_IFNAME, ICC_T_PROTO, ICC_T_PORT),
 		0, K(0), true, 2, "host services: bridge . proto . port" },
 	[ICC_SET_HOST4ICMP] = { "host4icmp", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
-		false, -1, "bridges that may ping the host" },
+		false, -1, "bridges that may ping the host (IPv4 and IPv6)" },
 	[ICC_SET_HOST4ANY] = { "host4any", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "bridges that may reach every host service" },
 	/* Per-container egress of bridges with egress = false. */
@@ -56,6 +77,17 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 	[ICC_SET_EGRESS4ANY] = { "egress4any", ICC_TBL_INET, 4, K(ICC_T_IFNAME, ICC_T_IFNAME,
 		ICC_T_IPV4, ICC_T_IPV4), 0, K(0), true, -1,
 		"egress rules allowing everything" },
+	/* Both ifnames and two IPv6 addresses would exceed 64 bytes: the
+	 * uplink is checked with @uplinks in the same rule. */
+	[ICC_SET_EGRESS6] = { "egress6", ICC_TBL_INET, 5, K(ICC_T_IFNAME,
+		ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0), true, -1,
+		"IPv6 egress rules: bridge . container . destination . proto . port" },
+	[ICC_SET_EGRESS6ICMP] = { "egress6icmp", ICC_TBL_INET, 3, K(ICC_T_IFNAME,
+		ICC_T_IPV6, ICC_T_IPV6), 0, K(0), true, -1,
+		"IPv6 egress rules allowing echo request" },
+	[ICC_SET_EGRESS6ANY] = { "egress6any", ICC_TBL_INET, 3, K(ICC_T_IFNAME,
+		ICC_T_IPV6, ICC_T_IPV6), 0, K(0), true, -1,
+		"IPv6 egress rules allowing everything" },
 	[ICC_SET_PORTS] = { "ports", ICC_TBL_BRIDGE, 1, K(ICC_T_IFNAME), 0,
 		K(0), false, -1, "container ports of managed bridges" },
 	[ICC_SET_PORT_MAC] = { "port_mac", ICC_TBL_BRIDGE, 2,
@@ -64,6 +96,14 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 	[ICC_SET_PORT_IP4] = { "port_ip4", ICC_TBL_BRIDGE, 3,
 		K(ICC_T_IFNAME, ICC_T_ETHER, ICC_T_IPV4), 0, K(0), false, -1,
 		"port . MAC . an IPv4 address its container may send with" },
+	[ICC_SET_PORT_IP6] = { "port_ip6", ICC_TBL_BRIDGE, 3,
+		K(ICC_T_IFNAME, ICC_T_ETHER, ICC_T_IPV6), 0, K(0), false, -1,
+		"port . MAC . an IPv6 address its container may send with" },
+	/* nft 1.0.6 has no icmpv6 taddr: the target is read raw */
+	[ICC_SET_PORT_ND6] = { "port_nd6", ICC_TBL_BRIDGE, 3,
+		K(ICC_T_IFNAME, ICC_T_ETHER, ICC_T_RAW128), 0, K(0), false, -1,
+		"port . MAC . an IPv6 address it may advertise (neighbour discovery)",
+		"iifname . ether saddr . @th,64,128" },
 };
 
 const struct icc_table_def icc_table_defs[ICC_NTABLES] = {
@@ -101,65 +141,95 @@ const struct icc_chain_def icc_chain_defs[] = {
 const size_t icc_nchains = sizeof(icc_chain_defs) / sizeof(icc_chain_defs[0]);
 
 #define PORTKEY "ip saddr . ip daddr . meta l4proto . th dport"
+#define PORTKEY6 "ip6 saddr . ip6 daddr . meta l4proto . th dport"
 const struct icc_rule_def icc_rule_defs[] = {
 	/* route_localnet makes 127/8 routable from outside: CVE-2020-8558. */
-	{ C_RAW_PRE, "iifname != \"lo\" ip daddr 127.0.0.0/8 drop" },
-	{ C_FORWARD, "iifname @bridges jump from_bridge" },
-	{ C_FORWARD, "oifname @bridges jump to_bridge" },
-	{ C_FROM_BRIDGE, "ct state established,related accept" },
-	{ C_FROM_BRIDGE, "ct state invalid drop" },
-	{ C_FROM_BRIDGE, "iifname . ip saddr != @subnets4 drop" },
-	{ C_FROM_BRIDGE, PORTKEY " @links4 accept" },
-	{ C_FROM_BRIDGE, PORTKEY " @links4r accept" },
-	{ C_FROM_BRIDGE, "icmp type echo-request ip saddr . ip daddr @links4icmp accept" },
-	{ C_FROM_BRIDGE, "ip saddr . ip daddr @links4any accept" },
-	{ C_FROM_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },
-	{ C_FROM_BRIDGE, "iifname . oifname @egress accept" },
-	{ C_FROM_BRIDGE, "iifname . oifname . " PORTKEY " @egress4 accept" },
-	{ C_FROM_BRIDGE, "icmp type echo-request iifname . oifname . ip saddr . ip daddr @egress4icmp accept" },
-	{ C_FROM_BRIDGE, "iifname . oifname . ip saddr . ip daddr @egress4any accept" },
-	{ C_FROM_BRIDGE, "drop" },
-	{ C_TO_BRIDGE, "ct state established,related accept" },
-	{ C_TO_BRIDGE, "ct status dnat " PORTKEY " @published4 accept" },
-	{ C_TO_BRIDGE, "drop" },
-	{ C_NAT_PRE, "fib daddr type local meta l4proto tcp dnat ip to " PORTKEY " map @dnat4" },
-	{ C_NAT_PRE, "fib daddr type local meta l4proto udp dnat ip to " PORTKEY " map @dnat4" },
-	{ C_NAT_OUT, "ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
-	{ C_NAT_OUT, "ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
+	{ C_RAW_PRE, R_LOOPBACK_GUARD, "iifname != \"lo\" ip daddr 127.0.0.0/8 drop" },
+	{ C_FORWARD, R_FWD_FROM, "iifname @bridges jump from_bridge" },
+	{ C_FORWARD, R_FWD_TO, "oifname @bridges jump to_bridge" },
+	{ C_FROM_BRIDGE, R_FROM_ESTABLISHED, "ct state established,related accept" },
+	/* Untracked by conntrack (so "invalid"), and IPv6 needs them. */
+	{ C_FROM_BRIDGE, R_FROM_NS, "icmpv6 type nd-neighbor-solicit accept" },
+	{ C_FROM_BRIDGE, R_FROM_NA, "icmpv6 type nd-neighbor-advert accept" },
+	{ C_FROM_BRIDGE, R_FROM_INVALID, "ct state invalid drop" },
+	{ C_FROM_BRIDGE, R_FROM_SUBNET4, "iifname . ip saddr != @subnets4 drop" },
+	{ C_FROM_BRIDGE, R_FROM_SUBNET6, "iifname . ip6 saddr != @subnets6 drop" },
+	{ C_FROM_BRIDGE, R_LINKS4, PORTKEY " @links4 accept" },
+	{ C_FROM_BRIDGE, R_LINKS4R, PORTKEY " @links4r accept" },
+	{ C_FROM_BRIDGE, R_LINKS4ICMP, "icmp type echo-request ip saddr . ip daddr @links4icmp accept" },
+	{ C_FROM_BRIDGE, R_LINKS4ANY, "ip saddr . ip daddr @links4any accept" },
+	{ C_FROM_BRIDGE, R_LINKS6, PORTKEY6 " @links6 accept" },
+	{ C_FROM_BRIDGE, R_LINKS6R, PORTKEY6 " @links6r accept" },
+	{ C_FROM_BRIDGE, R_LINKS6ICMP, "icmpv6 type echo-request ip6 saddr . ip6 daddr @links6icmp accept" },
+	{ C_FROM_BRIDGE, R_LINKS6ANY, "ip6 saddr . ip6 daddr @links6any accept" },
+	{ C_FROM_BRIDGE, R_FROM_PUBLISHED4, "ct status dnat " PORTKEY " @published4 accept" },
+	{ C_FROM_BRIDGE, R_FROM_PUBLISHED6, "ct status dnat " PORTKEY6 " @published6 accept" },
+	{ C_FROM_BRIDGE, R_EGRESS, "iifname . oifname @egress accept" },
+	{ C_FROM_BRIDGE, R_EGRESS4, "iifname . oifname . " PORTKEY " @egress4 accept" },
+	{ C_FROM_BRIDGE, R_EGRESS4ICMP, "icmp type echo-request iifname . oifname . ip saddr . ip daddr @egress4icmp accept" },
+	{ C_FROM_BRIDGE, R_EGRESS4ANY, "iifname . oifname . ip saddr . ip daddr @egress4any accept" },
+	{ C_FROM_BRIDGE, R_EGRESS6, "iifname . oifname @uplinks iifname . " PORTKEY6 " @egress6 accept" },
+	{ C_FROM_BRIDGE, R_EGRESS6ICMP, "icmpv6 type echo-request iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6icmp accept" },
+	{ C_FROM_BRIDGE, R_EGRESS6ANY, "iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6any accept" },
+	{ C_FROM_BRIDGE, R_FROM_DROP, "drop" },
+	{ C_TO_BRIDGE, R_TO_ESTABLISHED, "ct state established,related accept" },
+	{ C_TO_BRIDGE, R_TO_PUBLISHED4, "ct status dnat " PORTKEY " @published4 accept" },
+	{ C_TO_BRIDGE, R_TO_PUBLISHED6, "ct status dnat " PORTKEY6 " @published6 accept" },
+	{ C_TO_BRIDGE, R_TO_DROP, "drop" },
+	{ C_NAT_PRE, R_DNAT4_TCP, "fib daddr type local meta l4proto tcp dnat ip to " PORTKEY " map @dnat4" },
+	{ C_NAT_PRE, R_DNAT4_UDP, "fib daddr type local meta l4proto udp dnat ip to " PORTKEY " map @dnat4" },
+	{ C_NAT_PRE, R_DNAT6_TCP, "fib daddr type local meta l4proto tcp dnat ip6 to " PORTKEY6 " map @dnat6" },
+	{ C_NAT_PRE, R_DNAT6_UDP, "fib daddr type local meta l4proto udp dnat ip6 to " PORTKEY6 " map @dnat6" },
+	{ C_NAT_OUT, R_LOCAL4_TCP, "ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
+	{ C_NAT_OUT, R_LOCAL4_UDP, "ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4" },
 	/* The host's own 127.0.0.1 connections to a loopback publish. */
-	{ C_NAT_POST, "ip saddr 127.0.0.0/8 oifname @bridges masquerade" },
+	{ C_NAT_POST, R_MASQ_LOOPBACK, "ip saddr 127.0.0.0/8 oifname @bridges masquerade" },
 	/* Only towards an uplink: never between two bridges. */
-	{ C_NAT_POST, "iifname . oifname @masq masquerade" },
+	{ C_NAT_POST, R_MASQ, "iifname . oifname @masq masquerade" },
 	/* New connections from containers to the host itself. */
-	{ C_INPUT, "iifname @bridges jump to_host" },
-	{ C_TO_HOST, "ct state established,related accept" },
-	{ C_TO_HOST, "ct state invalid drop" },
-	/* IPv6 neighbour and router discovery must reach the host. */
-	{ C_TO_HOST, "meta l4proto ipv6-icmp accept" },
-	{ C_TO_HOST, "iifname . meta l4proto . th dport @host4 accept" },
-	{ C_TO_HOST, "icmp type echo-request iifname @host4icmp accept" },
-	{ C_TO_HOST, "iifname @host4any accept" },
-	{ C_TO_HOST, "drop" },
+	{ C_INPUT, R_INPUT_JUMP, "iifname @bridges jump to_host" },
+	{ C_TO_HOST, R_HOST_ESTABLISHED, "ct state established,related accept" },
+	/* IPv6 neighbour and router discovery and errors must reach the
+	 * host (conntrack does not track them: before the invalid drop);
+	 * echo requests are host_ports' "icmp" like IPv4's. */
+	{ C_TO_HOST, R_HOST_ICMPV6, "icmpv6 type != echo-request accept" },
+	{ C_TO_HOST, R_HOST_INVALID, "ct state invalid drop" },
+	{ C_TO_HOST, R_HOST4, "iifname . meta l4proto . th dport @host4 accept" },
+	{ C_TO_HOST, R_HOST4ICMP, "icmp type echo-request iifname @host4icmp accept" },
+	{ C_TO_HOST, R_HOST6ICMP, "icmpv6 type echo-request iifname @host4icmp accept" },
+	{ C_TO_HOST, R_HOST4ANY, "iifname @host4any accept" },
+	{ C_TO_HOST, R_HOST_DROP, "drop" },
 	/* table bridge icc: what a port may send, bound by world_ports() */
-	{ C_BR_PRE, "iifname @ports jump from_port" },
-	{ C_FROM_PORT, "iifname . ether saddr != @port_mac drop" },
-	{ C_FROM_PORT, "ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept" },
+	{ C_BR_PRE, R_BR_JUMP, "iifname @ports jump from_port" },
+	{ C_FROM_PORT, R_PORT_MAC, "iifname . ether saddr != @port_mac drop" },
+	{ C_FROM_PORT, R_PORT_ARP, "ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept" },
 	/* ARP probes (RFC 5227) have no sender address yet */
-	{ C_FROM_PORT, "ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept" },
-	{ C_FROM_PORT, "ether type ip iifname . ether saddr . ip saddr @port_ip4 accept" },
+	{ C_FROM_PORT, R_PORT_ARP_PROBE, "ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept" },
+	{ C_FROM_PORT, R_PORT_IP4, "ether type ip iifname . ether saddr . ip saddr @port_ip4 accept" },
 	/* DHCP (LXC's dnsmasq): no address before the lease */
-	{ C_FROM_PORT, "ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept" },
+	{ C_FROM_PORT, R_PORT_DHCP, "ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept" },
 	/* a container is never a router */
-	{ C_FROM_PORT, "ether type ip6 icmpv6 type nd-router-advert drop" },
-	{ C_FROM_PORT, "ether type ip6 accept" },
+	{ C_FROM_PORT, R_PORT_RA, "ether type ip6 icmpv6 type nd-router-advert drop" },
+	/* duplicate address detection: ICMPv6 from :: */
+	{ C_FROM_PORT, R_PORT_DAD6, "ether type ip6 ip6 saddr :: meta l4proto ipv6-icmp accept" },
+	/* a neighbour advertisement for an address not the port's */
+	{ C_FROM_PORT, R_PORT_NA6, "icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 drop" },
+	{ C_FROM_PORT, R_PORT_IP6, "ether type ip6 iifname . ether saddr . ip6 saddr @port_ip6 accept" },
 	/* anything else: other ethertypes, VLAN tags */
-	{ C_FROM_PORT, "drop" },
+	{ C_FROM_PORT, R_PORT_DROP, "drop" },
 };
 const size_t icc_nrules = sizeof(icc_rule_defs) / sizeof(icc_rule_defs[0]);
 
 size_t dtype_size(enum icc_dtype t)
 {
-	return t == ICC_T_IFNAME ? 16 : t == ICC_T_ETHER ? 8 : 4;
+	switch (t) {
+	case ICC_T_IFNAME: case ICC_T_IPV6: case ICC_T_RAW128:
+		return 16;
+	case ICC_T_ETHER:
+		return 8;
+	default:
+		return 4;
+	}
 }
 
 static void key_put(struct icc_key *k, const void *v, size_t len, size_t pad)
@@ -196,6 +266,11 @@ void key_port(struct icc_key *k, uint16_t port)
 void key_ether(struct icc_key *k, const uint8_t mac[6])
 {
 	key_put(k, mac, 6, 8);
+}
+
+void key_ipv6(struct icc_key *k, const void *addr16)
+{
+	key_put(k, addr16, 16, 16);
 }
 
 static void set_init(struct icc_set *s, const struct icc_set_def *def)

@@ -9,7 +9,8 @@
 static const char *const dtype_names[] = {
 	[ICC_T_IFNAME] = "ifname", [ICC_T_IPV4] = "ipv4_addr",
 	[ICC_T_PROTO] = "inet_proto", [ICC_T_PORT] = "inet_service",
-	[ICC_T_ETHER] = "ether_addr",
+	[ICC_T_ETHER] = "ether_addr", [ICC_T_IPV6] = "ipv6_addr",
+	[ICC_T_RAW128] = "integer",
 };
 
 static void print_types(FILE *f, const uint8_t *t, unsigned n)
@@ -20,6 +21,10 @@ static void print_types(FILE *f, const uint8_t *t, unsigned n)
 
 void set_print_decl(FILE *f, const struct icc_set *s)
 {
+	if (s->def->typeof_text) {
+		fprintf(f, "typeof %s;", s->def->typeof_text);
+		return;
+	}
 	fputs("type ", f);
 	print_types(f, s->def->key, s->def->nkey);
 	if (s->def->ndata) {
@@ -65,12 +70,43 @@ static void print_ipv4_range(FILE *f, uint32_t lo, uint32_t hi)
 	}
 }
 
+/* The prefix length of lo..hi when the range is one prefix, else -1. */
+static int prefix6_len(const uint8_t *lo, const uint8_t *hi)
+{
+	int len = 0;
+
+	while (len < 128 && ((lo[len / 8] ^ hi[len / 8]) & (0x80 >> (len % 8))) == 0)
+		len++;
+	for (int i = len; i < 128; i++) {
+		uint8_t bit = 0x80 >> (i % 8);
+
+		if ((lo[i / 8] & bit) || !(hi[i / 8] & bit))
+			return -1;
+	}
+	return len;
+}
+
+static void print_ipv6_range(FILE *f, const uint8_t *lo, const uint8_t *hi)
+{
+	char a[INET6_ADDRSTRLEN], b[INET6_ADDRSTRLEN];
+	int len = prefix6_len(lo, hi);
+
+	inet_ntop(AF_INET6, lo, a, sizeof(a));
+	if (len == 128)
+		fputs(a, f);
+	else if (len >= 0)
+		fprintf(f, "%s/%d", a, len);
+	else
+		fprintf(f, "%s-%s", a, inet_ntop(AF_INET6, hi, b, sizeof(b)));
+}
+
 static void print_proto(FILE *f, uint8_t p)
 {
 	switch (p) {
 	case 6: fputs("tcp", f); break;
 	case 17: fputs("udp", f); break;
 	case 1: fputs("icmp", f); break;
+	case 58: fputs("ipv6-icmp", f); break;
 	default: fprintf(f, "%u", p); break;
 	}
 }
@@ -102,6 +138,14 @@ static void print_field(FILE *f, enum icc_dtype t, const uint8_t *lo,
 	case ICC_T_ETHER:	/* never a range */
 		fprintf(f, "%02x:%02x:%02x:%02x:%02x:%02x", lo[0], lo[1], lo[2],
 			lo[3], lo[4], lo[5]);
+		break;
+	case ICC_T_IPV6:
+		print_ipv6_range(f, lo, hi);
+		break;
+	case ICC_T_RAW128:	/* never a range; a big-endian number */
+		fputs("0x", f);
+		for (int i = 0; i < 16; i++)
+			fprintf(f, "%02x", lo[i]);
 		break;
 	}
 }

@@ -10,30 +10,55 @@
 
 #include "icc/discover.h"
 
-/* Someone says they have addr (or a MAC): port member, or a static ip (-1). */
+/*
+ * Someone says they have an identity: port member, or a static ip (-1).
+ * The key is a tag (4, 6, or 0 for a MAC) and the identity's bytes in
+ * network order, so that memcmp sorts and never mixes families.
+ */
+#define KEY_LEN	17
+
 struct claim {
-	uint64_t addr;		/* host byte order, for sorting */
+	uint8_t key[KEY_LEN];
 	long member;
 };
+
+/* One IPv4 or IPv6 address (a family's address bytes). */
+struct addr {
+	bool v6;
+	const void *p;		/* struct in_addr or struct in6_addr */
+};
+
+static void key_of(uint8_t key[KEY_LEN], uint8_t tag, const void *p, size_t len)
+{
+	memset(key, 0, KEY_LEN);
+	key[0] = tag;
+	memcpy(key + 1, p, len);
+}
+
+static void addr_key(uint8_t key[KEY_LEN], struct addr a)
+{
+	key_of(key, a.v6 ? 6 : 4, a.p, a.v6 ? 16 : 4);
+}
 
 static int claim_cmp(const void *a, const void *b)
 {
 	const struct claim *x = a, *y = b;
+	int c = memcmp(x->key, y->key, KEY_LEN);
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
+	if (c)
+		return c;
 	return (x->member > y->member) - (x->member < y->member);
 }
 
-/* The first claim on addr in v (sorted), or n. */
-static size_t claim_find(const struct claim *v, size_t n, uint64_t addr)
+/* The first claim on key in v (sorted), or n. */
+static size_t claim_find(const struct claim *v, size_t n, const uint8_t *key)
 {
 	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (v[mid].addr < addr)
+		if (memcmp(v[mid].key, key, KEY_LEN) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -41,31 +66,61 @@ static size_t claim_find(const struct claim *v, size_t n, uint64_t addr)
 	return lo;
 }
 
-static size_t claims_count(const struct icc_policy *p, const struct icc_world *w)
+/* Whether every claim on key is m's (see world_bind). */
+static bool trusted(const struct claim *v, size_t n, const uint8_t *key, long m)
 {
-	size_t n = p->ncontainers;
+	for (size_t i = claim_find(v, n, key);
+	     i < n && !memcmp(v[i].key, key, KEY_LEN); i++)
+		if (v[i].member != m)
+			return false;
+	return true;
+}
 
-	for (size_t i = 0; i < w->n; i++)
-		n += w->v[i].naddrs;
-	return n;
+/* Address j of member m: its IPv4 addresses, then IPv6, then link-local. */
+static size_t member_naddrs(const struct icc_member *m, bool ll)
+{
+	return m->naddrs + m->naddrs6 + (ll ? m->nll6 : 0);
+}
+
+static struct addr member_addr(const struct icc_member *m, size_t j)
+{
+	if (j < m->naddrs)
+		return (struct addr){ false, &m->addrs[j] };
+	j -= m->naddrs;
+	if (j < m->naddrs6)
+		return (struct addr){ true, &m->addrs6[j] };
+	return (struct addr){ true, &m->ll6[j - m->naddrs6] };
 }
 
 /* Whether m is the container whose static ip is a (not a rival claim). */
 static bool is_static_owner(const struct icc_policy *p,
-			    const struct icc_member *m, struct in_addr a)
+			    const struct icc_member *m, struct addr a)
 {
 	for (size_t k = 0; k < m->ncontainers; k++) {
 		const struct icc_container *ct = &p->containers[m->containers[k]];
 
-		if (ct->ident == ICC_ID_IP && ct->ip.s_addr == a.s_addr)
+		if (ct->ident != ICC_ID_IP)
+			continue;
+		if (a.v6 ? ct->has_ip6 && !memcmp(&ct->ip6, a.p, 16)
+			 : !memcmp(&ct->ip, a.p, 4))
 			return true;
 	}
 	return false;
 }
 
+static size_t claims_count(const struct icc_policy *p, const struct icc_world *w)
+{
+	size_t n = 2 * p->ncontainers;
+
+	for (size_t i = 0; i < w->n; i++)
+		n += member_naddrs(&w->v[i], true);
+	return n;
+}
+
 /*
- * Static ips (-1) and the addresses ports hold; with all, every port's
- * claim, else not the claim of a static container on its own ip.
+ * Static ips (-1) and the addresses ports hold (link-local ones too);
+ * with all, every port's claim, else not the claim of a static container
+ * on its own ip.
  */
 static struct claim *claims_make(const struct icc_policy *p,
 				 const struct icc_world *w, bool all, size_t *n)
@@ -75,39 +130,46 @@ static struct claim *claims_make(const struct icc_policy *p,
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < p->ncontainers; i++)
-		if (p->containers[i].ident == ICC_ID_IP)
-			v[(*n)++] = (struct claim){ ntohl(p->containers[i].ip.s_addr), -1 };
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		const struct icc_container *ct = &p->containers[i];
+
+		if (ct->ident != ICC_ID_IP)
+			continue;
+		v[*n].member = -1;
+		addr_key(v[(*n)++].key, (struct addr){ false, &ct->ip });
+		if (!ct->has_ip6)
+			continue;
+		v[*n].member = -1;
+		addr_key(v[(*n)++].key, (struct addr){ true, &ct->ip6 });
+	}
 	for (size_t i = 0; i < w->n; i++)
-		for (size_t j = 0; j < w->v[i].naddrs; j++)
-			if (all || !is_static_owner(p, &w->v[i], w->v[i].addrs[j]))
-				v[(*n)++] = (struct claim){ ntohl(w->v[i].addrs[j].s_addr),
-							    (long)i };
+		for (size_t j = 0; j < member_naddrs(&w->v[i], true); j++) {
+			struct addr a = member_addr(&w->v[i], j);
+
+			if (!all && is_static_owner(p, &w->v[i], a))
+				continue;
+			v[*n].member = (long)i;
+			addr_key(v[(*n)++].key, a);
+		}
 	qsort(v, *n, sizeof(*v), claim_cmp);
 	return v;
 }
 
-/* Whether port m's claim on addr is the only one (see world_bind). */
-static bool trusted(const struct claim *v, size_t n, uint64_t addr, long m)
+/* Appends a to the binding's list of its family, once. */
+static int bind_add(struct icc_binding *b, struct addr a)
 {
-	for (size_t i = claim_find(v, n, addr); i < n && v[i].addr == addr; i++)
-		if (v[i].member != m)
-			return false;
-	return true;
-}
+	void **list = a.v6 ? (void **)&b->addrs6 : (void **)&b->addrs;
+	size_t *n = a.v6 ? &b->n6 : &b->n, len = a.v6 ? 16 : 4;
+	uint8_t *v = *list;
 
-static int bind_add(struct icc_binding *b, struct in_addr a)
-{
-	struct in_addr *v;
-
-	for (size_t i = 0; i < b->n; i++)
-		if (b->addrs[i].s_addr == a.s_addr)
+	for (size_t i = 0; i < *n; i++)
+		if (!memcmp(v + i * len, a.p, len))
 			return 0;
-	v = realloc(b->addrs, (b->n + 1) * sizeof(*v));
+	v = realloc(v, (*n + 1) * len);
 	if (!v)
 		return -ENOMEM;
-	b->addrs = v;
-	b->addrs[b->n++] = a;
+	memcpy(v + (*n)++ * len, a.p, len);
+	*list = v;
 	return 0;
 }
 
@@ -119,14 +181,20 @@ int in_addr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void distrust(const struct icc_member *m, struct in_addr a,
+int in6_addr_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct in6_addr));
+}
+
+static void distrust(const struct icc_member *m, struct addr a,
 		     struct icc_diags *warn)
 {
-	char s[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN];
 
 	diags_add(warn, m->ifname, 0, "%s claims %s, which another container "
 		  "has too; not trusted for either",
-		  m->who[0] ? m->who : "port", inet_ntop(AF_INET, &a, s, sizeof(s)));
+		  m->who[0] ? m->who : "port",
+		  inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.p, s, sizeof(s)));
 }
 
 static int bind_member(const struct icc_policy *p, const struct icc_world *w,
@@ -134,18 +202,23 @@ static int bind_member(const struct icc_policy *p, const struct icc_world *w,
 		       struct icc_binding *b, struct icc_diags *warn)
 {
 	const struct icc_member *m = &w->v[i];
+	uint8_t key[KEY_LEN];
 
-	for (size_t j = 0; j < m->naddrs; j++) {
-		if (is_static_owner(p, m, m->addrs[j]))
+	/* Link-local addresses name no container: links use the subnet's. */
+	for (size_t j = 0; j < member_naddrs(m, false); j++) {
+		struct addr a = member_addr(m, j);
+
+		if (is_static_owner(p, m, a))
 			continue;
-		if (!trusted(v, nv, ntohl(m->addrs[j].s_addr), (long)i)) {
-			distrust(m, m->addrs[j], warn);
+		addr_key(key, a);
+		if (!trusted(v, nv, key, (long)i)) {
+			distrust(m, a, warn);
 			continue;
 		}
 		/* A static container has its ip and nothing else. */
 		for (size_t k = 0; k < m->ncontainers; k++)
 			if (p->containers[m->containers[k]].ident != ICC_ID_IP &&
-			    bind_add(&b[m->containers[k]], m->addrs[j]) < 0)
+			    bind_add(&b[m->containers[k]], a) < 0)
 				return -ENOMEM;
 	}
 	return 0;
@@ -161,15 +234,21 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 
 	if (!b || !v)
 		goto out;
-	for (size_t i = 0; i < p->ncontainers; i++)
-		if (p->containers[i].ident == ICC_ID_IP &&
-		    bind_add(&b[i], p->containers[i].ip) < 0)
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		const struct icc_container *ct = &p->containers[i];
+
+		if (ct->ident == ICC_ID_IP &&
+		    (bind_add(&b[i], (struct addr){ false, &ct->ip }) < 0 ||
+		     (ct->has_ip6 && bind_add(&b[i], (struct addr){ true, &ct->ip6 }) < 0)))
 			goto out;
+	}
 	for (size_t i = 0; i < w->n; i++)
 		if ((ret = bind_member(p, w, i, v, nv, b, warn)) < 0)
 			goto out;
-	for (size_t i = 0; i < p->ncontainers; i++)
+	for (size_t i = 0; i < p->ncontainers; i++) {
 		qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), in_addr_cmp);
+		qsort(b[i].addrs6, b[i].n6, sizeof(*b[i].addrs6), in6_addr_cmp);
+	}
 	*out = b;
 	b = NULL;
 	ret = 0;
@@ -188,24 +267,17 @@ out:
  */
 static bool port_addr_ok(const struct icc_policy *p, const struct icc_world *w,
 			 const struct claim *v, size_t nv, size_t m,
-			 struct in_addr a)
+			 struct addr a)
 {
-	uint32_t key = ntohl(a.s_addr);
+	uint8_t key[KEY_LEN];
 
-	for (size_t i = claim_find(v, nv, key); i < nv && v[i].addr == key; i++)
+	addr_key(key, a);
+	for (size_t i = claim_find(v, nv, key);
+	     i < nv && !memcmp(v[i].key, key, KEY_LEN); i++)
 		if (v[i].member >= 0 ? (size_t)v[i].member != m :
 		    !is_static_owner(p, &w->v[m], a))
 			return false;
 	return true;
-}
-
-static uint64_t mac_key(const uint8_t *mac)
-{
-	uint64_t k = 0;
-
-	for (int i = 0; i < 6; i++)
-		k = k << 8 | mac[i];
-	return k;
 }
 
 static struct claim *mac_claims(const struct icc_world *w, size_t *n)
@@ -213,9 +285,12 @@ static struct claim *mac_claims(const struct icc_world *w, size_t *n)
 	struct claim *v = calloc(w->n + 1, sizeof(*v));
 
 	*n = 0;
-	for (size_t i = 0; v && i < w->n; i++)
-		if (w->v[i].has_mac)
-			v[(*n)++] = (struct claim){ mac_key(w->v[i].mac), (long)i };
+	for (size_t i = 0; v && i < w->n; i++) {
+		if (!w->v[i].has_mac)
+			continue;
+		key_of(v[*n].key, 0, w->v[i].mac, 6);
+		v[(*n)++].member = (long)i;
+	}
 	if (v)
 		qsort(v, *n, sizeof(*v), claim_cmp);
 	return v;
@@ -224,7 +299,26 @@ static struct claim *mac_claims(const struct icc_world *w, size_t *n)
 static bool port_mac_ok(const struct claim *v, size_t n, const struct icc_member *m,
 			size_t i)
 {
-	return m->has_mac && trusted(v, n, mac_key(m->mac), (long)i);
+	uint8_t key[KEY_LEN];
+
+	key_of(key, 0, m->mac, 6);
+	return m->has_mac && trusted(v, n, key, (long)i);
+}
+
+/* port . MAC . address: in port_ip4, or in port_ip6 and port_nd6. */
+static int port_addr_add(struct icc_ruleset *rs, const struct icc_key *k,
+			 struct addr a)
+{
+	struct icc_key ka = *k;
+	int ret;
+
+	if (!a.v6) {
+		key_ipv4(&ka, ((const struct in_addr *)a.p)->s_addr);
+		return set_add(&rs->sets[ICC_SET_PORT_IP4], &ka, NULL, NULL, 0);
+	}
+	key_ipv6(&ka, a.p);
+	ret = set_add(&rs->sets[ICC_SET_PORT_IP6], &ka, NULL, NULL, 0);
+	return ret ? ret : set_add(&rs->sets[ICC_SET_PORT_ND6], &ka, NULL, NULL, 0);
 }
 
 static int port_bind(const struct icc_policy *p, const struct icc_world *w,
@@ -239,13 +333,11 @@ static int port_bind(const struct icc_policy *p, const struct icc_world *w,
 	key_ether(&k, m->mac);
 	if ((ret = set_add(&rs->sets[ICC_SET_PORT_MAC], &k, NULL, NULL, 0)) < 0)
 		return ret;
-	for (size_t j = 0; j < m->naddrs && !ret; j++) {
-		struct icc_key ka = k;
+	for (size_t j = 0; j < member_naddrs(m, true) && !ret; j++) {
+		struct addr a = member_addr(m, j);
 
-		if (!port_addr_ok(p, w, av, na, i, m->addrs[j]))
-			continue;
-		key_ipv4(&ka, m->addrs[j].s_addr);
-		ret = set_add(&rs->sets[ICC_SET_PORT_IP4], &ka, NULL, NULL, 0);
+		if (port_addr_ok(p, w, av, na, i, a))
+			ret = port_addr_add(rs, &k, a);
 	}
 	return ret;
 }
@@ -277,7 +369,7 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		else if (!ret && w->v[i].has_mac)
 			mac_conflict(&w->v[i], warn);
 	}
-	for (int s = ICC_SET_PORTS; s <= ICC_SET_PORT_IP4 && !ret; s++)
+	for (int s = ICC_SET_PORTS; s <= ICC_SET_PORT_ND6 && !ret; s++)
 		ret = set_canonicalize(&rs->sets[s]);
 	free(av);
 	free(mv);
@@ -286,8 +378,10 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 
 void bindings_free(struct icc_binding *b, size_t n)
 {
-	for (size_t i = 0; b && i < n; i++)
+	for (size_t i = 0; b && i < n; i++) {
 		free(b[i].addrs);
+		free(b[i].addrs6);
+	}
 	free(b);
 }
 
@@ -296,15 +390,19 @@ void world_print(FILE *f, const struct icc_policy *p,
 {
 	for (size_t i = 0; i < w->n; i++) {
 		const struct icc_member *m = &w->v[i];
-		char s[INET_ADDRSTRLEN];
+		char s[INET6_ADDRSTRLEN];
 
 		fprintf(f, "port %s bridge %s %s", m->ifname,
 			p->bridges[m->bridge].name, m->up ? "up" : "down");
 		if (m->has_mac)
 			fprintf(f, " mac %02x:%02x:%02x:%02x:%02x:%02x", m->mac[0],
 				m->mac[1], m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
-		for (size_t j = 0; j < m->naddrs; j++)
-			fprintf(f, " %s", inet_ntop(AF_INET, &m->addrs[j], s, sizeof(s)));
+		for (size_t j = 0; j < member_naddrs(m, true); j++) {
+			struct addr a = member_addr(m, j);
+
+			fprintf(f, " %s", inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.p,
+						    s, sizeof(s)));
+		}
 		if (m->who[0])
 			fprintf(f, " (%s)", m->who);
 		for (size_t j = 0; j < m->ncontainers; j++)

@@ -13,6 +13,8 @@
 struct icc_binding {
 	struct in_addr *addrs;		/* sorted, unique */
 	size_t n;
+	struct in6_addr *addrs6;	/* the same for IPv6 (global, in the subnet) */
+	size_t n6;
 };
 
 /*
@@ -20,8 +22,10 @@ struct icc_binding {
  * and rules, with every set filled and canonical. bind[i] holds the
  * addresses of policy container i; bind NULL compiles static addresses
  * only (named containers contribute nothing). A link holds between every
- * address of one side and every address of the other; a publish goes to
- * the container's lowest address. Returns 0 and sets *out, or -ENOMEM.
+ * address of one side and every address of the other, per family; a
+ * publish goes to the container's lowest address of the host address's
+ * family ([::1] publishes are icc-policyd's relay, not rules). Returns 0
+ * and sets *out, or -ENOMEM.
  */
 int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
 		   struct icc_ruleset **out);

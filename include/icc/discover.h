@@ -8,7 +8,9 @@
  * Docker's SandboxKey) or, for LXC, by the veth name or MAC its config
  * declares; the peer's MAC and IPv4 addresses are read with
  * IFLA_TARGET_NETNSID / IFA_TARGET_NETNSID dumps (Linux 4.20+), so no
- * setns() is needed.
+ * setns() is needed. IPv6 addresses are read the same way: those in the
+ * bridge's IPv6 subnet name the container, link-local ones only bind its
+ * port (anti-spoofing).
  *
  * Library code: nothing printed; notes go into warn. Memory belongs to
  * the struct and is released by world_free(). Functions return 0 or a
@@ -40,6 +42,10 @@ struct icc_member {
 	bool up;			/* the bridge side is up */
 	struct in_addr *addrs;		/* peer IPv4 addresses in the subnet */
 	size_t naddrs;
+	struct in6_addr *addrs6;	/* peer IPv6 addresses in the IPv6 subnet */
+	size_t naddrs6;
+	struct in6_addr *ll6;		/* peer IPv6 link-local addresses */
+	size_t nll6;
 	char who[96];			/* "netns web", "docker web 0123abcd..." */
 	unsigned *containers;		/* policy containers this port is */
 	size_t ncontainers;
@@ -50,6 +56,8 @@ struct icc_world {
 	size_t n;
 	struct in_addr *host;		/* the addresses of our own namespace */
 	size_t nhost;
+	struct in6_addr *host6;
+	size_t nhost6;
 };
 
 /*
@@ -81,8 +89,9 @@ void bindings_free(struct icc_binding *b, size_t n);
 int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		struct icc_ruleset *rs, struct icc_diags *warn);
 
-/* qsort() order of struct in_addr: numeric, lowest first. */
+/* qsort() order of struct in_addr / in6_addr: numeric, lowest first. */
 int in_addr_cmp(const void *a, const void *b);
+int in6_addr_cmp(const void *a, const void *b);
 
 /* Canonical printer: one line per port, sorted by interface name. */
 void world_print(FILE *f, const struct icc_policy *p,

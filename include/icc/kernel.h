@@ -3,7 +3,11 @@
  * Kernel settings outside nftables that enforcement depends on:
  *  - each managed bridge passes bridged IPv4/IPv6 traffic to the netfilter
  *    hooks (IFLA_BR_NF_CALL_IPTABLES / _IP6TABLES), or isolation is a lie;
- *  - net.ipv4.ip_forward when containers route off their bridge;
+ *  - net.ipv4.ip_forward when containers route off their bridge, and
+ *    net.ipv6.conf.all.forwarding for bridges with an IPv6 subnet (first
+ *    accept_ra = 2 on their uplink where it was 1: forwarding would make
+ *    the host drop the router advertisements its own IPv6 route may come
+ *    from);
  *  - net.ipv4.conf.BRIDGE.route_localnet for 127.0.0.1 publishing (only
  *    ever turned on after the loopback guard rule is live).
  * All of it acts on the network namespace of the calling process.
@@ -20,6 +24,8 @@ enum icc_knob_kind {
 	ICC_KNOB_BR_NF_CALL_IP6TABLES,	/* target: bridge name */
 	ICC_KNOB_IP_FORWARD,		/* target: "" */
 	ICC_KNOB_ROUTE_LOCALNET,	/* target: interface name */
+	ICC_KNOB_IP6_FORWARD,		/* target: "" (conf/all/forwarding) */
+	ICC_KNOB_ACCEPT_RA,		/* target: uplink: 1 -> 2 before forwarding */
 };
 
 struct icc_knob {

@@ -38,15 +38,19 @@ void diags_free(struct icc_diags *d);
 void diags_sort(struct icc_diags *d);
 void diags_print(FILE *f, const struct icc_diags *d);
 
+/* An IPv4 prefix, or with v6 an IPv6 one (addr6). Host bits are zero. */
 struct icc_prefix {
-	struct in_addr addr;	/* network byte order, host bits zero */
-	uint8_t len;		/* 0..32 */
+	struct in_addr addr;	/* network byte order */
+	struct in6_addr addr6;
+	uint8_t len;		/* 0..32, 0..128 for IPv6 */
+	bool v6;
 };
 
 /*
  * A port specification from a links[].ports list or a publish port.
  * proto is IPPROTO_TCP or IPPROTO_UDP with lo..hi (lo == hi for one port),
- * IPPROTO_ICMP for "icmp" (echo request), or 0 for "any".
+ * IPPROTO_ICMP for "icmp" (echo request; ICMPv6 echo request for IPv6),
+ * or 0 for "any".
  */
 struct icc_port {
 	uint8_t proto;
@@ -56,7 +60,9 @@ struct icc_port {
 
 struct icc_bridge {
 	char name[ICC_IFNAMSIZ];
-	struct icc_prefix subnet;
+	struct icc_prefix subnet;	/* IPv4, always there */
+	struct icc_prefix subnet6;	/* IPv6, if has_subnet6 */
+	bool has_subnet6;
 	char uplink[ICC_IFNAMSIZ];	/* "" when the bridge has no uplink */
 	bool masquerade;		/* default: true when uplink is set */
 	bool egress;			/* default: true when uplink is set */
@@ -77,6 +83,8 @@ struct icc_container {
 	unsigned bridge;		/* index into policy->bridges */
 	enum icc_ident ident;
 	struct in_addr ip;		/* ICC_ID_IP */
+	struct in6_addr ip6;		/* ICC_ID_IP, if has_ip6 */
+	bool has_ip6;
 	char *match;			/* ICC_ID_NAME */
 	char **labels;			/* ICC_ID_LABELS: "key=value", as written */
 	size_t nlabels;
@@ -124,6 +132,8 @@ struct icc_publish {
 	uint8_t proto;			/* IPPROTO_TCP or IPPROTO_UDP */
 	uint16_t port;			/* the container's port */
 	struct in_addr host_addr;	/* 127.0.0.1 when only a port is given */
+	struct in6_addr host_addr6;	/* with v6: "[ADDR]:PORT" */
+	bool v6;
 	uint16_t host_port;
 	struct icc_prefix *allow_from;	/* required unless host_addr is loopback */
 	size_t nallow;
@@ -163,7 +173,12 @@ void policy_print(FILE *f, const struct icc_policy *p);
 
 /* Helpers shared by the stages. */
 bool policy_is_loopback(struct in_addr a);
+/* Whether pb is on a loopback address (127/8 or ::1). */
+bool publish_is_loopback(const struct icc_publish *pb);
 bool prefix_contains(const struct icc_prefix *p, struct in_addr a);
+bool prefix6_contains(const struct icc_prefix *p, const struct in6_addr *a);
+/* a with every bit past len cleared. */
+struct in6_addr in6_masked(const struct in6_addr *a, unsigned len);
 /* The last address of p: its host bits all ones (the broadcast). */
 struct in_addr prefix_last(const struct icc_prefix *p);
 const char *proto_name(uint8_t proto);	/* "tcp", "udp", "icmp", "any" */

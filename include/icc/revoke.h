@@ -17,10 +17,12 @@
 
 /* A connection's first packet, as the forward hook saw it. */
 struct icc_flow {
-	uint32_t src, dst;	/* network byte order; dst after any DNAT */
+	bool v6;
+	uint32_t src, dst;	/* IPv4: network byte order; dst after any DNAT */
+	uint8_t src6[16], dst6[16];	/* IPv6: the same */
 	uint8_t proto;
 	uint16_t dport;		/* tcp, udp: host byte order */
-	uint8_t icmp_type;	/* icmp */
+	uint8_t icmp_type;	/* icmp, icmpv6 */
 	bool to_host;		/* dst is an address of the host itself */
 };
 
@@ -35,14 +37,21 @@ bool ruleset_link_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
 bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f);
 
 /*
- * Deletes every IPv4 conntrack entry of the calling namespace that before
+ * Deletes every conntrack entry (IPv4 and IPv6) of the calling namespace that before
  * allowed (ruleset_flow_allows) and after does not; *n is how many.
  * Entries before never allowed (the host's own, traffic on no managed
- * bridge) are left alone. host[0..nhost) are the host's own addresses,
+ * bridge) are left alone. host and host6 are the host's own addresses,
  * which tell a flow to the host from one through it. Returns 0 or -errno
  * (nothing printed).
  */
+struct icc_host_addrs {
+	const struct in_addr *v4;
+	size_t n4;
+	const struct in6_addr *v6;
+	size_t n6;
+};
+
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
-	      const struct in_addr *host, size_t nhost, size_t *n);
+	      const struct icc_host_addrs *host, size_t *n);
 
 #endif

@@ -35,21 +35,31 @@ struct icc_table_def {
 
 extern const struct icc_table_def icc_table_defs[ICC_NTABLES];
 #define ICC_KEY_MAX		64	/* NFT_REG32_COUNT * 4 */
-#define ICC_DATA_MAX		16
+#define ICC_DATA_MAX		32
 
-enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT, ICC_T_ETHER };
+/* ICC_T_RAW128: 16 bytes read raw from a packet (an ND target address). */
+enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT, ICC_T_ETHER,
+		 ICC_T_IPV6, ICC_T_RAW128 };
 
 enum icc_set_id {
 	ICC_SET_BRIDGES,	/* managed bridges */
 	ICC_SET_SUBNETS4,	/* bridge . subnet: where a source may come from */
+	ICC_SET_SUBNETS6,
 	ICC_SET_EGRESS,		/* bridge . uplink: new connections out */
 	ICC_SET_MASQ,		/* bridge . uplink: masqueraded */
+	ICC_SET_UPLINKS,	/* bridge . uplink: where egress rules lead */
 	ICC_SET_LINKS4,		/* src . dst . proto . port (exact ports) */
 	ICC_SET_LINKS4R,	/* src . dst . proto . port range */
 	ICC_SET_LINKS4ICMP,	/* src . dst: echo request */
 	ICC_SET_LINKS4ANY,	/* src . dst: everything */
+	ICC_SET_LINKS6,		/* the same four for IPv6 */
+	ICC_SET_LINKS6R,
+	ICC_SET_LINKS6ICMP,
+	ICC_SET_LINKS6ANY,
 	ICC_SET_PUBLISHED4,	/* allowed source . container . proto . port */
+	ICC_SET_PUBLISHED6,
 	ICC_SET_DNAT4,		/* source . host addr . proto . host port : container . port */
+	ICC_SET_DNAT6,
 	ICC_SET_LOCAL4,		/* loopback addr . proto . host port : container . port */
 	ICC_SET_HOST4,		/* bridge . proto . port range: host services allowed */
 	ICC_SET_HOST4ICMP,	/* bridges whose containers may ping the host */
@@ -57,10 +67,15 @@ enum icc_set_id {
 	ICC_SET_EGRESS4,	/* bridge . uplink . src . dst range . proto . port range */
 	ICC_SET_EGRESS4ICMP,	/* bridge . uplink . src . dst range: echo request */
 	ICC_SET_EGRESS4ANY,	/* bridge . uplink . src . dst range: everything */
+	ICC_SET_EGRESS6,	/* bridge . src . dst range . proto . port range (with @uplinks) */
+	ICC_SET_EGRESS6ICMP,
+	ICC_SET_EGRESS6ANY,
 	/* table bridge icc */
 	ICC_SET_PORTS,		/* container ports of managed bridges */
 	ICC_SET_PORT_MAC,	/* port . the MAC it may send with */
 	ICC_SET_PORT_IP4,	/* port . MAC . an IPv4 address it may send with */
+	ICC_SET_PORT_IP6,	/* port . MAC . an IPv6 address it may send with */
+	ICC_SET_PORT_ND6,	/* the same, as a neighbour advertisement's target */
 	ICC_NSETS
 };
 
@@ -74,6 +89,7 @@ struct icc_set_def {
 	bool interval;		/* concatenated ranges (pipapo) */
 	int8_t merge_field;	/* field whose overlapping ranges are merged, or -1 */
 	const char *comment;
+	const char *typeof_text;	/* declared with typeof (raw fields), or NULL */
 };
 
 extern const struct icc_set_def icc_set_defs[ICC_NSETS];
@@ -96,8 +112,28 @@ struct icc_chain_def {
 	const char *prio_text;	/* how nft spells it */
 };
 
+/* Every static rule, by what it does (nft_build.c builds each one). */
+enum icc_rule_id {
+	R_LOOPBACK_GUARD, R_FWD_FROM, R_FWD_TO,
+	R_FROM_ESTABLISHED, R_FROM_NS, R_FROM_NA, R_FROM_INVALID,
+	R_FROM_SUBNET4, R_FROM_SUBNET6,
+	R_LINKS4, R_LINKS4R, R_LINKS4ICMP, R_LINKS4ANY,
+	R_LINKS6, R_LINKS6R, R_LINKS6ICMP, R_LINKS6ANY,
+	R_FROM_PUBLISHED4, R_FROM_PUBLISHED6, R_EGRESS,
+	R_EGRESS4, R_EGRESS4ICMP, R_EGRESS4ANY,
+	R_EGRESS6, R_EGRESS6ICMP, R_EGRESS6ANY, R_FROM_DROP,
+	R_TO_ESTABLISHED, R_TO_PUBLISHED4, R_TO_PUBLISHED6, R_TO_DROP,
+	R_DNAT4_TCP, R_DNAT4_UDP, R_DNAT6_TCP, R_DNAT6_UDP,
+	R_LOCAL4_TCP, R_LOCAL4_UDP, R_MASQ_LOOPBACK, R_MASQ,
+	R_INPUT_JUMP, R_HOST_ESTABLISHED, R_HOST_ICMPV6, R_HOST_INVALID,
+	R_HOST4, R_HOST4ICMP, R_HOST6ICMP, R_HOST4ANY, R_HOST_DROP,
+	R_BR_JUMP, R_PORT_MAC, R_PORT_ARP, R_PORT_ARP_PROBE, R_PORT_IP4,
+	R_PORT_DHCP, R_PORT_RA, R_PORT_DAD6, R_PORT_NA6, R_PORT_IP6, R_PORT_DROP,
+};
+
 struct icc_rule_def {
 	unsigned chain;		/* index into icc_chain_defs */
+	enum icc_rule_id id;
 	const char *text;	/* nft syntax */
 };
 
@@ -128,6 +164,7 @@ void key_ipv4(struct icc_key *k, uint32_t addr_be);
 void key_proto(struct icc_key *k, uint8_t proto);
 void key_port(struct icc_key *k, uint16_t port);
 void key_ether(struct icc_key *k, const uint8_t mac[6]);
+void key_ipv6(struct icc_key *k, const void *addr16);	/* network order */
 
 size_t dtype_size(enum icc_dtype t);	/* padded size in a concatenation */
 

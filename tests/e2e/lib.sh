@@ -27,8 +27,15 @@
 # route points at R.  Forwarding is on in R, off in H (a fresh namespace)
 # until icc-policy turns it on.
 
+# IPv6 twins: with E2E_FAMILY=6 (the t-*6.sh wrappers) the same script
+# runs over IPv6. The topology gets an IPv6 address next to each IPv4 one
+# (a6 below), the policy is translated (dual-stack subnets and static ips,
+# IPv6 destinations, sources and publish hosts), and every probe, server
+# and expectation uses the IPv6 twin of the address the script names.
+
 set -u
 
+E2E_FAMILY=${E2E_FAMILY:-4}
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ICC_SRCDIR=${ICC_SRCDIR:-$(cd "$E2E_DIR/../.." && pwd)}
 ICC_POLICY=${ICC_POLICY:-$ICC_SRCDIR/icc-policy}
@@ -51,6 +58,8 @@ _tap_line() {	# status desc
 }
 
 pass() { _tap_line ok "$*"; }
+# skip_one DESC REASON: one TAP line that counts as skipped.
+skip_one() { _tap_line ok "$1 # SKIP $2"; }
 
 fail() {	# desc [diagnostic lines...]
 	local d=$1
@@ -158,6 +167,61 @@ e2e_cleanup() {
 	exit "$rc"
 }
 
+# a6 ADDR[/LEN]: the IPv6 twin of an IPv4 address or prefix of the
+# topology (anything else is printed as it is).
+a6() {
+	local a=${1%%/*} len= h o1 o2 o3 o4
+	case $1 in */*) len=${1#*/} ;; esac
+	IFS=. read -r o1 o2 o3 o4 <<<"$a"
+	case $a in
+	0.0.0.0) h=:: ;;
+	172.17.*) h=fd00:17::$o3:$o4; [ "$o3" = 0 ] && h=fd00:17::$o4 ;;
+	10.0.3.*) h=fd00:3::$o4 ;;
+	198.51.100.*) h=2001:db8:51::$o4 ;;
+	203.0.113.*) if [ "$o4" -lt 128 ]; then h=2001:db8:113::$o4; else h=2001:db8:114::$o4; fi ;;
+	127.0.0.1) h=::1 ;;
+	*) echo "$1"; return ;;
+	esac
+	: "$o1" "$o2"
+	if [ -z "$len" ]; then
+		echo "$h"
+	elif [ "$len" = 0 ]; then
+		echo "::/0"
+	elif [ "$len" = 32 ]; then
+		echo "$h/128"
+	else
+		echo "${h%::*}::/64"
+	fi
+}
+
+# fam ADDR: the address the current family probes (a6 over IPv6).
+fam() { if [ "$E2E_FAMILY" = 6 ]; then a6 "$1"; else echo "$1"; fi; }
+
+# forwarding_on NS: routing on by hand (a baseline before any policy).
+forwarding_on() {
+	nsx "$1" sysctl -qw net.ipv4.ip_forward=1
+	if [ "$E2E_FAMILY" = 6 ]; then
+		nsx "$1" sysctl -qw net.ipv6.conf.all.forwarding=1
+	fi
+}
+
+# addr6 NS DEV ADDR/LEN: the IPv6 twin of an IPv4 address (over IPv6
+# only), without duplicate address detection.
+addr6() {
+	[ "$E2E_FAMILY" = 6 ] || return 0
+	local p
+	p=$(a6 "$3")
+	ip -n "$(ns "$1")" addr add "$(a6 "${3%%/*}")/${p#*/}" dev "$2" nodad
+}
+
+# route6 NS ARGS...: an IPv6 route, over IPv6 only.
+route6() {
+	[ "$E2E_FAMILY" = 6 ] || return 0
+	local n=$1
+	shift
+	ip -n "$(ns "$n")" -6 route add "$@"
+}
+
 # ns NAME: the real namespace name of a topology member.
 ns() { echo "$E2E_ID-$1"; }
 
@@ -181,6 +245,7 @@ mkbridge() {
 	shift 3
 	ip -n "$(ns "$n")" link add "$br" type bridge "$@" || bail "bridge $br"
 	ip -n "$(ns "$n")" addr add "$a" dev "$br"
+	addr6 "$n" "$br" "$a"
 	ip -n "$(ns "$n")" link set "$br" up
 }
 
@@ -198,8 +263,10 @@ mkcontainer() {
 	ip -n "$(ns "$c")" link set eth0 addrgenmode none
 	ip -n "$(ns "$c")" addr add "$a" dev eth0
 	[ -n "$ll" ] && ip -n "$(ns "$c")" addr add "$ll/64" dev eth0 nodad
+	addr6 "$c" eth0 "$a"
 	ip -n "$(ns "$c")" link set eth0 up
 	ip -n "$(ns "$c")" route add default via "$gw"
+	route6 "$c" default via "$(a6 "$gw")"
 }
 
 # topo_std [docker0 bridge options...]: the topology drawn above.
@@ -243,6 +310,26 @@ topo_std() {
 	ip -n "$(ns O)" addr add 203.0.113.130/25 dev eth0
 	ip -n "$(ns O)" link set eth0 up
 	ip -n "$(ns O)" route add default via 203.0.113.129
+	topo_std6
+}
+
+# The IPv6 half of topo_std (E2E_FAMILY=6 only): the same shape.
+topo_std6() {
+	[ "$E2E_FAMILY" = 6 ] || return 0
+	addr6 H eth0 203.0.113.1/25
+	addr6 R eth0 203.0.113.2/25
+	route6 H default via "$(a6 203.0.113.2)"
+	addr6 R n0 198.51.100.1/24
+	addr6 N eth0 198.51.100.10/24
+	route6 N default via "$(a6 198.51.100.1)"
+	local p
+	for p in 172.17.0.0/16 10.0.3.0/24 203.0.113.128/25; do
+		route6 R "$(a6 "$p")" via "$(a6 203.0.113.1)"
+	done
+	nsx R sysctl -qw net.ipv6.conf.all.forwarding=1
+	addr6 H vo 203.0.113.129/25
+	addr6 O eth0 203.0.113.130/25
+	route6 O default via "$(a6 203.0.113.129)"
 }
 
 # ---------------------------------------------------------------- servers
@@ -267,13 +354,21 @@ _wait_listen() {
 	bail "no $proto listener on port $port in $n"
 }
 
-# serve_tcp NS PORT [BIND]: answers each connection with the peer address.
-serve_tcp() {
-	local n=$1 p=$2 b=${3:-}
-	_bg "$n" socat "TCP-LISTEN:$p,reuseaddr,fork${b:+,bind=$b}" \
+# _serve_peer NS tcp|udp PORT [BIND]: a server in the test's family that
+# answers each connection (datagram) with the peer's address.
+_serve_peer() {
+	local n=$1 proto=$2 p=$3 b=${4:-} v=${E2E_FAMILY#4} kind=TCP
+	[ "$proto" = udp ] && kind=UDP
+	kind=$kind$v-$([ "$proto" = udp ] && echo RECVFROM || echo LISTEN)
+	if [ -n "$b" ] && [ -n "$v" ]; then b="bind=[$(a6 "$b")]"; elif [ -n "$b" ]; then b="bind=$b"; fi
+	_bg "$n" socat "$kind:$p,reuseaddr,fork${v:+,ipv6only=1}${b:+,$b}" \
 		SYSTEM:'echo $SOCAT_PEERADDR'
-	_wait_listen "$n" tcp "$p"
+	_wait_listen "$n" "$proto" "$p"
 }
+
+# serve_tcp / serve_udp NS PORT [BIND]
+serve_tcp() { _serve_peer "$1" tcp "$2" "${3:-}"; }
+serve_udp() { _serve_peer "$1" udp "$2" "${3:-}"; }
 
 # serve_tcp6 NS PORT: IPv6 only.
 serve_tcp6() {
@@ -283,12 +378,11 @@ serve_tcp6() {
 	_wait_listen "$n" tcp "$p"
 }
 
-# serve_udp NS PORT [BIND]: answers each datagram with the peer address.
-serve_udp() {
-	local n=$1 p=$2 b=${3:-}
-	_bg "$n" socat "UDP-RECVFROM:$p,reuseaddr,fork${b:+,bind=$b}" \
-		SYSTEM:'echo $SOCAT_PEERADDR'
-	_wait_listen "$n" udp "$p"
+# serve_echo NS PORT: a tcp echo server (for keepalive).
+serve_echo() {
+	local v=${E2E_FAMILY#4}
+	_bg "$1" socat "TCP$v-LISTEN:$2,reuseaddr,fork${v:+,ipv6only=1}" EXEC:cat
+	_wait_listen "$1" tcp "$2"
 }
 
 # serve NS PORTS...: tcp and udp servers on each port (all started
@@ -296,9 +390,12 @@ serve_udp() {
 serve() {
 	local n=$1 p
 	shift
+	local v=${E2E_FAMILY#4}
 	for p in "$@"; do
-		_bg "$n" socat "TCP-LISTEN:$p,reuseaddr,fork" SYSTEM:'echo $SOCAT_PEERADDR'
-		_bg "$n" socat "UDP-RECVFROM:$p,reuseaddr,fork" SYSTEM:'echo $SOCAT_PEERADDR'
+		_bg "$n" socat "TCP$v-LISTEN:$p,reuseaddr,fork${v:+,ipv6only=1}" \
+			SYSTEM:'echo $SOCAT_PEERADDR'
+		_bg "$n" socat "UDP$v-RECVFROM:$p,reuseaddr,fork${v:+,ipv6only=1}" \
+			SYSTEM:'echo $SOCAT_PEERADDR'
 	done
 	for p in "$@"; do
 		_wait_listen "$n" tcp "$p"
@@ -343,8 +440,20 @@ probe_icmp() {	# FROM ADDR: one echo request, waits for the reply
 		"$PYTHON" "$E2E_DIR/probe.py" icmp "$2" "$E2E_TIMEOUT" </dev/null
 }
 
-# reach PROTO FROM ADDR [PORT]: generic probe, prints the answer.
+# reach PROTO FROM ADDR [PORT]: generic probe, prints the answer. Over
+# IPv6 (E2E_FAMILY=6) ADDR is the IPv4 name of its twin.
 reach() {
+	if [ "$E2E_FAMILY" = 6 ] && [ "$1" != tcp6 ]; then
+		case $1 in
+		tcp) probe_tcp6 "$2" "$(a6 "$3")" "$4" ;;
+		*) reach_v "$1" "$2" "$(a6 "$3")" "${4:-}" ;;
+		esac
+		return
+	fi
+	reach_v "$@"
+}
+
+reach_v() {
 	case $1 in
 	tcp) probe_tcp "$2" "$3" "$4" ;;
 	tcp6) probe_tcp6 "$2" "$3" "$4" ;;
@@ -372,7 +481,12 @@ denied() {
 seen_as() {
 	local got
 	got=$(E2E_TIMEOUT=3 reach "$1" "$2" "$3" "$4") || got="(no answer)"
-	is "$got" "$5" "$6"
+	# socat writes an IPv6 peer in brackets and in full
+	got=${got#[}
+	got=${got%]}
+	case $got in *:*) got=$("$PYTHON" -c 'import ipaddress, sys
+print(ipaddress.ip_address(sys.argv[1]))' "$got") ;; esac
+	is "$got" "$(fam "$5")" "$6"
 }
 
 # A reachability matrix is a list of lines
@@ -440,8 +554,13 @@ icc_apply_or_bail() {
 }
 
 # policy NAME: writes stdin to $E2E_TMP/NAME.conf and prints the path.
+# Over IPv6 the policy is translated first (policy6.py).
 policy() {
-	cat >"$E2E_TMP/$1.conf"
+	if [ "$E2E_FAMILY" = 6 ]; then
+		"$PYTHON" "$E2E_DIR/policy6.py" >"$E2E_TMP/$1.conf"
+	else
+		cat >"$E2E_TMP/$1.conf"
+	fi
 	echo "$E2E_TMP/$1.conf"
 }
 
@@ -529,7 +648,7 @@ rmcontainer() {
 # "dead") in $E2E_TMP/NAME.
 keepalive() {
 	rm -f "$E2E_TMP/$1"
-	_bg "$2" "$PYTHON" "$E2E_DIR/keepalive.py" "$3" "$4" 30 "$E2E_TMP/$1"
+	_bg "$2" "$PYTHON" "$E2E_DIR/keepalive.py" "$(fam "$3")" "$4" 30 "$E2E_TMP/$1"
 }
 up_past() {	# NAME N: more than N round trips so far
 	local s
@@ -537,13 +656,18 @@ up_past() {	# NAME N: more than N round trips so far
 	[ "${s%% *}" = up ] && [ "${s#up }" -gt "$2" ]
 }
 is_dead() { [ "$(cat "$E2E_TMP/$1" 2>/dev/null)" = dead ]; }
-count() { local s; s=$(cat "$E2E_TMP/$1"); echo "${s#up }"; }
-# goes_on NAME DESC: one TAP line, passes when NAME keeps talking for 1 s.
+count() {	# NAME: round trips so far (0 once dead)
+	local s
+	s=$(cat "$E2E_TMP/$1" 2>/dev/null)
+	case $s in "up "*) echo "${s#up }" ;; *) echo 0 ;; esac
+}
+# goes_on NAME DESC: one TAP line, passes when NAME is alive and makes
+# three more round trips (it pings every 0.2 s; a loaded machine gets 3 s).
 goes_on() {
 	local n
 	n=$(count "$1")
-	sleep 1
-	if up_past "$1" $((n + 2)); then pass "$2"; else fail "$2" "$(cat "$E2E_TMP/$1")"; fi
+	if wait_until 3 up_past "$1" $((n + 2)) && ! is_dead "$1"; then pass "$2"
+	else fail "$2" "$(cat "$E2E_TMP/$1")"; fi
 }
 
 # has_elem NS SET ELEMENT: the live set holds ELEMENT (nft's spelling).

@@ -2,8 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Probes that stop at the first answer, for the end-to-end tests.
 
-  probe.py icmp ADDR [TIMEOUT]       one ICMP echo request (raw socket,
-                                     root), waits for the matching reply
+  probe.py icmp ADDR [TIMEOUT]       one ICMP (ICMPv6 for an IPv6 ADDR)
+                                     echo request (raw socket, root),
+                                     waits for the matching reply
   probe.py udp ADDR PORT [TIMEOUT]   one datagram, waits for one answer
                                      and prints it
 
@@ -35,7 +36,27 @@ def wait(s, end):
     return bool(r)
 
 
+def icmp6(dst, timeout):
+    # the kernel fills in an ICMPv6 checksum and strips the IPv6 header
+    ident = os.getpid() & 0xFFFF
+    pkt = struct.pack("!BBHHH", 128, 0, 0, ident, 1) + b"icc-e2e-probe"
+    s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+    s.sendto(pkt, (dst, 0))
+    end = time.monotonic() + timeout
+    want = socket.inet_pton(socket.AF_INET6, dst.split("%")[0])
+    while wait(s, end):
+        data, addr = s.recvfrom(2048)
+        typ, _, _, rid, _ = struct.unpack("!BBHHH", data[:8])
+        src = socket.inet_pton(socket.AF_INET6, addr[0].split("%")[0])
+        if typ == 129 and rid == ident and src == want:
+            print(addr[0])
+            return 0
+    return 1
+
+
 def icmp(dst, timeout):
+    if ":" in dst:
+        return icmp6(dst, timeout)
     ident = os.getpid() & 0xFFFF
     payload = b"icc-e2e-probe"
     hdr = struct.pack("!BBHHH", 8, 0, 0, ident, 1)
@@ -56,7 +77,8 @@ def icmp(dst, timeout):
 def udp(dst, port, timeout):
     # A datagram can be lost (ARP still resolving, a server forking): send
     # again every 0.3 s until the timeout, at most a handful of times.
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET,
+                      socket.SOCK_DGRAM)
     s.connect((dst, port))
     end = time.monotonic() + timeout
     try:

@@ -11,13 +11,18 @@
   spoof.py ra IF SMAC SIP6                      a router advertisement to
                                                  ff02::1 (router lifetime
                                                  1800 s)
+  spoof.py udp6 IF SMAC SIP DMAC DIP DPORT TEXT the same over IPv6
+  spoof.py na IF SMAC SIP DMAC DIP TARGET       an unsolicited neighbour
+                                                 advertisement (override):
+                                                 "TARGET is-at SMAC"
   spoof.py raw IF SMAC DMAC ETHERTYPE TEXT      any ethertype (hex), TEXT
                                                  as the payload
   spoof.py sniff IF ETHERTYPE TEXT TIMEOUT      exit 0 when a frame of that
                                                  ethertype carrying TEXT
                                                  arrives within TIMEOUT s
-  spoof.py listen PORT FILE                     every UDP datagram to PORT:
-                                                 "SRC TEXT" lines in FILE
+  spoof.py listen PORT FILE                     every UDP datagram to PORT
+                                                 (IPv4 or IPv6): "SRC TEXT"
+                                                 lines in FILE
 
 Each sender sends its frame three times, 50 ms apart, so that a lost
 first frame (a neighbour not yet resolved) cannot pass for a drop."""
@@ -59,16 +64,39 @@ def arp(ifname, smac, sip, dmac, dip):
     send(ifname, mac(dmac) + mac(smac) + b"\x08\x06" + body)
 
 
-def ra(ifname, smac, sip6):
+def ip6_frame(smac, dmac, sip6, dip6, proto, body, hops=64, csum_at=None):
+    """An Ethernet + IPv6 frame; the checksum at csum_at (bytes into body)
+    is computed over the pseudo-header."""
     src = socket.inet_pton(socket.AF_INET6, sip6)
-    dst = socket.inet_pton(socket.AF_INET6, "ff02::1")
+    dst = socket.inet_pton(socket.AF_INET6, dip6)
+    if csum_at is not None:
+        pseudo = src + dst + struct.pack("!I3xB", len(body), proto)
+        body = body[:csum_at] + struct.pack("!H", csum(pseudo + body)) + \
+            body[csum_at + 2:]
+    ip6 = struct.pack("!IHBB", 6 << 28, len(body), proto, hops) + src + dst
+    return mac(dmac) + mac(smac) + b"\x86\xdd" + ip6 + body
+
+
+def ra(ifname, smac, sip6):
     # type 134, hop limit 64, no flags, router lifetime 1800 s
     icmp = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
-    pseudo = src + dst + struct.pack("!I3xB", len(icmp), 58)
-    icmp = icmp[:2] + struct.pack("!H", csum(pseudo + icmp)) + icmp[4:]
-    ip6 = struct.pack("!IHBB", 6 << 28, len(icmp), 58, 255) + src + dst
-    send(ifname, b"\x33\x33\x00\x00\x00\x01" + mac(smac) + b"\x86\xdd" +
-         ip6 + icmp)
+    send(ifname, ip6_frame(smac, "33:33:00:00:00:01", sip6, "ff02::1", 58,
+                           icmp, 255, 2))
+
+
+def udp6(ifname, smac, sip, dmac, dip, dport, text):
+    data = text.encode()
+    u = struct.pack("!HHHH", 40000, int(dport), 8 + len(data), 0) + data
+    send(ifname, ip6_frame(smac, dmac, sip, dip, 17, u, 64, 6))
+
+
+def na(ifname, smac, sip, dmac, dip, target):
+    # type 136, flags: override (not router, not solicited), target, and
+    # the target link-layer address option
+    icmp = struct.pack("!BBHI", 136, 0, 0, 0x20000000) + \
+        socket.inet_pton(socket.AF_INET6, target) + \
+        struct.pack("!BB", 2, 1) + mac(smac)
+    send(ifname, ip6_frame(smac, dmac, sip, dip, 58, icmp, 255, 2))
 
 
 def raw(ifname, smac, dmac, etype, text):
@@ -94,18 +122,21 @@ def sniff(ifname, etype, text, timeout):
 
 
 def listen(port, path):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind(("0.0.0.0", int(port)))
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
+    s.bind(("::", int(port)))
     with open(path, "a", buffering=1) as out:
         out.write("listening\n")
         while True:
             data, addr = s.recvfrom(2048)
-            out.write("%s %s\n" % (addr[0], data.decode(errors="replace")))
+            src = addr[0][7:] if addr[0].startswith("::ffff:") else addr[0]
+            out.write("%s %s\n" % (src, data.decode(errors="replace")))
 
 
 def main(a):
-    cmds = {"udp": (udp, 7), "arp": (arp, 5), "ra": (ra, 3), "raw": (raw, 5),
+    cmds = {"udp": (udp, 7), "udp6": (udp6, 7), "na": (na, 6),
+            "arp": (arp, 5), "ra": (ra, 3), "raw": (raw, 5),
             "sniff": (sniff, 4), "listen": (listen, 2)}
     if not a or a[0] not in cmds or len(a) - 1 != cmds[a[0]][1]:
         sys.stderr.write(__doc__)

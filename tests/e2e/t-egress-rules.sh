@@ -26,16 +26,15 @@ plan $((1 + $(matrix_count "$MATRIX") + 3 + 4))
 
 topo_std
 ip -n "$(ns N)" addr add 198.51.100.53/24 dev eth0
+addr6 N eth0 198.51.100.53/24
 serve N 443 80
 # One udp server per address: a reply must come from the address asked.
 serve_udp N 53 198.51.100.53
 serve_udp N 53 198.51.100.10
 serve lx 443
-_bg N socat TCP-LISTEN:8443,reuseaddr,fork EXEC:cat
-_bg N socat TCP-LISTEN:8444,reuseaddr,fork EXEC:cat
-_wait_listen N tcp 8443
-_wait_listen N tcp 8444
-nsx H sysctl -qw net.ipv4.ip_forward=1
+serve_echo N 8443
+serve_echo N 8444
+forwarding_on H
 # Without the policy (and without masquerade, so the internet routes back
 # through R) every row answers: each "no" below is a real denial.
 baseline "$MATRIX" "baseline: without a policy every row gets through"
@@ -66,8 +65,8 @@ nok "check refuses a rule on a bridge with egress = true" \
 	"$ICC_POLICY" -c <(sed 's/egress = false; //' "$POL") check
 
 # ---- removing an egress rule cuts its connections, not the others'
-RULES='{ from = "web"; to = "198.51.100.53"; ports = [ "tcp/8444" ]; }'
-sed "s|^egress = (|egress = (\n  { from = \"web\"; to = \"198.51.100.10\"; ports = [ \"tcp/8443\" ]; },\n  $RULES,|" "$POL" >"$E2E_TMP/with.conf"
+RULES="{ from = \"web\"; to = \"$(fam 198.51.100.53)\"; ports = [ \"tcp/8444\" ]; }"
+sed "s|^egress = (|egress = (\n  { from = \"web\"; to = \"$(fam 198.51.100.10)\"; ports = [ \"tcp/8443\" ]; },\n  $RULES,|" "$POL" >"$E2E_TMP/with.conf"
 sed "s|^egress = (|egress = (\n  $RULES,|" "$POL" >"$E2E_TMP/without.conf"
 icc_apply_or_bail H "$E2E_TMP/with.conf"
 keepalive out1 web 198.51.100.10 8443

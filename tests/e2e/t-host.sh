@@ -48,6 +48,11 @@ icc_apply_or_bail H "$POL"
 check_matrix "$MATRIX"
 
 allowed tcp H 172.17.0.2 80 "the host's own connection to a container still works (replies come back)"
-seen_as tcp H 127.0.0.1 8080 172.17.0.1 "a 127.0.0.1 publish still reaches the container and back"
+if [ "$E2E_FAMILY" = 6 ]; then
+	# [::1] publishes are icc-policyd's relay, not rules
+	skip_one "a [::1] publish still reaches the container and back" "t-relay6.sh"
+else
+	seen_as tcp H 127.0.0.1 8080 172.17.0.1 "a 127.0.0.1 publish still reaches the container and back"
+fi
 icc H -c "$POL" diff
 is "$ICC_RC" 0 "diff: in sync"

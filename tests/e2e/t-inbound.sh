@@ -33,7 +33,7 @@ serve_tcp R 7000
 
 # Baseline: with forwarding on and no policy, the internet reaches every
 # container directly (R and N route 172.17.0.0/16 and 10.0.3.0/24 to H).
-nsx H sysctl -qw net.ipv4.ip_forward=1
+forwarding_on H
 baseline "$(printf '%s\n' "$MATRIX" | grep -v '203.0.113.1 ')" \
 	"without a policy the internet reaches the containers directly"
 

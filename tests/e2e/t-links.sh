@@ -57,7 +57,7 @@ serve_tcp6 db 6000
 
 # Baseline: without a policy (and with forwarding on by hand, so that the
 # cross-bridge rows can answer) every probe gets through.
-nsx H sysctl -qw net.ipv4.ip_forward=1
+forwarding_on H
 baseline "$MATRIX" "without a policy every probe of the matrix is answered"
 ok "without a policy IPv6 link-local web -> db answers" probe_tcp6 web fe80::3%eth0 6000
 

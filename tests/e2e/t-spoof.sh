@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
-plan 36
+plan 43
 
 SPOOF=$E2E_DIR/spoof.py
 
@@ -19,6 +19,11 @@ mkbridge H docker0 172.17.0.1/16
 mkcontainer web H docker0 172.17.0.2/16 172.17.0.1 fe80::2
 mkcontainer db H docker0 172.17.0.3/16 172.17.0.1 fe80::3
 mkcontainer mallory H docker0 172.17.0.66/16 172.17.0.1 fe80::66
+# dual stack: the IPv6 half of each
+ip -n "$(ns H)" addr add fd00:17::1/64 dev docker0 nodad
+for c in web:2 db:3 mallory:66; do
+	ip -n "$(ns "${c%:*}")" addr add "fd00:17::${c#*:}/64" dev eth0 nodad
+done
 mac() { nsx "$1" cat /sys/class/net/eth0/address; }
 WEBMAC=$(mac web)
 DBMAC=$(mac db)
@@ -26,7 +31,7 @@ MALMAC=$(mac mallory)
 
 POL=$(policy spoof <<EOF
 version = 1;
-bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; host_ports = [ "udp/67" ]; } );
+bridges = ( { name = "docker0"; subnet = [ "172.17.0.0/16", "fd00:17::/64" ]; host_ports = [ "udp/67" ]; } );
 containers = {
   web = { bridge = "docker0"; name = "$(ns web)"; };
   db = { bridge = "docker0"; name = "$(ns db)"; };
@@ -102,6 +107,38 @@ drop_bridge_table
 ra
 like "$(nsx H ip -6 route show default)" "fe80::66" "control: without table bridge icc the host takes mallory as its router"
 nsx H ip -6 route flush default
+icc_apply_or_bail H "$POL"
+
+# ---- IPv6: sources and neighbour discovery
+like "$(bset port_ip6)" "\"vweb\" \\. $WEBMAC \\. fd00:17::2([^:0-9a-f]|\$)" \
+	"web's port is bound to web's MAC and IPv6 address"
+like "$(bset port_ip6)" "\"vweb\" \\. $WEBMAC \\. fe80::2([^:0-9a-f]|\$)" \
+	"and to its link-local address"
+nsx web "$PYTHON" "$SPOOF" udp6 eth0 "$WEBMAC" fd00:17::2 "$DBMAC" fd00:17::3 9000 real6
+ok "web -> db over IPv6 (the link): a real datagram arrives" wait_until 2 got_udp real6
+forge6() {
+	nsx mallory "$PYTHON" "$SPOOF" udp6 eth0 "$MALMAC" fd00:17::2 "$DBMAC" fd00:17::3 9000 "$1"
+}
+forge6 forged6-1
+sleep 0.5
+nok "mallory sending as fd00:17::2: dropped" got_udp forged6-1
+drop_bridge_table
+forge6 forged6-2
+ok "control: without table bridge icc the IPv6 forgery reaches db through web's link" \
+	wait_until 2 got_udp forged6-2
+icc_apply_or_bail H "$POL"
+
+nsx web sysctl -qw net.ipv6.neigh.eth0.locktime=0
+poison6() {
+	nsx web ip -6 neigh replace fd00:17::3 lladdr "$DBMAC" dev eth0 nud stale
+	nsx mallory "$PYTHON" "$SPOOF" na eth0 "$MALMAC" fd00:17::66 "$WEBMAC" fd00:17::2 fd00:17::3
+	sleep 0.3
+	nsx web ip -6 neigh show fd00:17::3 dev eth0
+}
+like "$(poison6)" "lladdr $DBMAC" "a neighbour advertisement claiming db's address: web still has db's MAC"
+drop_bridge_table
+like "$(poison6)" "lladdr $MALMAC" "control: without table bridge icc the advertisement poisons web"
+nsx web ip -6 neigh replace fd00:17::3 lladdr "$DBMAC" dev eth0 nud stale
 icc_apply_or_bail H "$POL"
 
 # ---- other ethertypes and VLAN tags

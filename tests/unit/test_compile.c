@@ -169,6 +169,19 @@ static void test_set_decls(void **state)
 		[ICC_SET_PORTS] = "type ifname;",
 		[ICC_SET_PORT_MAC] = "type ifname . ether_addr;",
 		[ICC_SET_PORT_IP4] = "type ifname . ether_addr . ipv4_addr;",
+		[ICC_SET_SUBNETS6] = "type ifname . ipv6_addr; flags interval;",
+		[ICC_SET_UPLINKS] = "type ifname . ifname;",
+		[ICC_SET_LINKS6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service;",
+		[ICC_SET_LINKS6R] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
+		[ICC_SET_LINKS6ICMP] = "type ipv6_addr . ipv6_addr;",
+		[ICC_SET_LINKS6ANY] = "type ipv6_addr . ipv6_addr;",
+		[ICC_SET_PUBLISHED6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
+		[ICC_SET_DNAT6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; flags interval;",
+		[ICC_SET_EGRESS6] = "type ifname . ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
+		[ICC_SET_EGRESS6ICMP] = "type ifname . ipv6_addr . ipv6_addr; flags interval;",
+		[ICC_SET_EGRESS6ANY] = "type ifname . ipv6_addr . ipv6_addr; flags interval;",
+		[ICC_SET_PORT_IP6] = "type ifname . ether_addr . ipv6_addr;",
+		[ICC_SET_PORT_ND6] = "typeof iifname . ether saddr . @th,64,128;",
 	};
 	struct icc_ruleset *rs = ruleset_new();
 
@@ -631,6 +644,47 @@ static void test_egress_rules(void **state)
 	ruleset_free(rs);
 }
 
+/* Dual stack: each family's link, publish and egress sets from its own
+ * addresses; [::1] publishes make no rule (icc-policyd relays them). */
+static void test_dual_stack(void **state)
+{
+	struct icc_ruleset *rs = compile_str(
+		"version = 1;\n"
+		"bridges = ( { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; egress = false; },\n"
+		"  { name = \"br1\"; subnet = \"10.1.0.0/16\"; } );\n"
+		"containers = {\n"
+		"  web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; };\n"
+		"  db = { bridge = \"docker0\"; ip = [ \"172.17.0.3\", \"fd00:17::3\" ]; };\n"
+		"  old = { bridge = \"br1\"; ip = \"10.1.0.2\"; };\n"
+		"};\n"
+		"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\", \"udp/1-2\", \"icmp\" ]; },\n"
+		"  { from = \"old\"; to = \"db\"; ports = [ \"any\" ]; } );\n"
+		"publish = (\n"
+		"  { container = \"web\"; port = \"tcp/80\"; host = \"[::1]:8080\"; },\n"
+		"  { container = \"web\"; port = \"tcp/443\"; host = \"[::]:443\"; allow_from = [ \"2001:db8::/32\" ]; }\n"
+		");\n"
+		"egress = ( { from = \"web\"; to = \"2001:db8:53::/48\"; ports = [ \"udp/53\", \"icmp\" ]; } );\n");
+
+	(void)state;
+	assert_set(rs, ICC_SET_SUBNETS6, "\"docker0\" . fd00:17::/64\n");
+	assert_set(rs, ICC_SET_UPLINKS, "\"docker0\" . \"eth0\"\n");
+	assert_set(rs, ICC_SET_LINKS4, "172.17.0.2 . 172.17.0.3 . tcp . 5432\n");
+	assert_set(rs, ICC_SET_LINKS6, "fd00:17::2 . fd00:17::3 . tcp . 5432\n");
+	assert_set(rs, ICC_SET_LINKS6R, "fd00:17::2 . fd00:17::3 . udp . 1-2\n");
+	assert_set(rs, ICC_SET_LINKS6ICMP, "fd00:17::2 . fd00:17::3\n");
+	/* old has no IPv6: its link is IPv4 only */
+	assert_set(rs, ICC_SET_LINKS4ANY, "10.1.0.2 . 172.17.0.3\n");
+	assert_set(rs, ICC_SET_LINKS6ANY, "");
+	assert_set(rs, ICC_SET_LOCAL4, "");
+	assert_set(rs, ICC_SET_DNAT4, "");
+	assert_set(rs, ICC_SET_DNAT6, "2001:db8::/32 . ::/0 . tcp . 443 : fd00:17::2 . 443\n");
+	assert_set(rs, ICC_SET_PUBLISHED6, "2001:db8::/32 . fd00:17::2 . tcp . 443\n");
+	assert_set(rs, ICC_SET_EGRESS6, "\"docker0\" . fd00:17::2 . 2001:db8:53::/48 . udp . 53\n");
+	assert_set(rs, ICC_SET_EGRESS6ICMP, "\"docker0\" . fd00:17::2 . 2001:db8:53::/48\n");
+	assert_set(rs, ICC_SET_EGRESS4, "");
+	ruleset_free(rs);
+}
+
 static void test_rules_static(void **state)
 {
 	char *p1 = many_links(1), *p500 = many_links(500);
@@ -639,8 +693,8 @@ static void test_rules_static(void **state)
 	const char *ca, *cb;
 
 	(void)state;
-	/* 33 in table inet icc, 9 in table bridge icc */
-	assert_int_equal(icc_nrules, 42);
+	/* 48 in table inet icc, 11 in table bridge icc */
+	assert_int_equal(icc_nrules, 59);
 	assert_int_equal(icc_nchains, 11);
 	assert_int_equal(count_rules(ta, &ca), icc_nrules);
 	assert_int_equal(count_rules(tb, &cb), icc_nrules);
@@ -714,6 +768,7 @@ int main(void)
 		cmocka_unit_test(test_canonical_order),
 		cmocka_unit_test(test_host_ports),
 		cmocka_unit_test(test_egress_rules),
+		cmocka_unit_test(test_dual_stack),
 		cmocka_unit_test(test_rules_static),
 		cmocka_unit_test(test_print),
 	};

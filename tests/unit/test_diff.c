@@ -146,14 +146,22 @@ static uint32_t ip4(const char *s)
 	"+ chain bridge icc from_port\n" \
 	"+ set inet icc bridges\n" \
 	"+ set inet icc subnets4\n" \
+	"+ set inet icc subnets6\n" \
 	"+ set inet icc egress\n" \
 	"+ set inet icc masq\n" \
+	"+ set inet icc uplinks\n" \
 	"+ set inet icc links4\n" \
 	"+ set inet icc links4r\n" \
 	"+ set inet icc links4icmp\n" \
 	"+ set inet icc links4any\n" \
+	"+ set inet icc links6\n" \
+	"+ set inet icc links6r\n" \
+	"+ set inet icc links6icmp\n" \
+	"+ set inet icc links6any\n" \
 	"+ set inet icc published4\n" \
+	"+ set inet icc published6\n" \
 	"+ map inet icc dnat4\n" \
+	"+ map inet icc dnat6\n" \
 	"+ map inet icc local4\n" \
 	"+ set inet icc host4\n" \
 	"+ set inet icc host4icmp\n" \
@@ -161,40 +169,60 @@ static uint32_t ip4(const char *s)
 	"+ set inet icc egress4\n" \
 	"+ set inet icc egress4icmp\n" \
 	"+ set inet icc egress4any\n" \
+	"+ set inet icc egress6\n" \
+	"+ set inet icc egress6icmp\n" \
+	"+ set inet icc egress6any\n" \
 	"+ set bridge icc ports\n" \
 	"+ set bridge icc port_mac\n" \
 	"+ set bridge icc port_ip4\n" \
+	"+ set bridge icc port_ip6\n" \
+	"+ set bridge icc port_nd6\n" \
 	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
 	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
 	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
 	"+ rule inet icc from_bridge ct state established,related accept\n" \
+	"+ rule inet icc from_bridge icmpv6 type nd-neighbor-solicit accept\n" \
+	"+ rule inet icc from_bridge icmpv6 type nd-neighbor-advert accept\n" \
 	"+ rule inet icc from_bridge ct state invalid drop\n" \
 	"+ rule inet icc from_bridge iifname . ip saddr != @subnets4 drop\n" \
+	"+ rule inet icc from_bridge iifname . ip6 saddr != @subnets6 drop\n" \
 	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4 accept\n" \
 	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4r accept\n" \
 	"+ rule inet icc from_bridge icmp type echo-request ip saddr . ip daddr @links4icmp accept\n" \
 	"+ rule inet icc from_bridge ip saddr . ip daddr @links4any accept\n" \
+	"+ rule inet icc from_bridge ip6 saddr . ip6 daddr . meta l4proto . th dport @links6 accept\n" \
+	"+ rule inet icc from_bridge ip6 saddr . ip6 daddr . meta l4proto . th dport @links6r accept\n" \
+	"+ rule inet icc from_bridge icmpv6 type echo-request ip6 saddr . ip6 daddr @links6icmp accept\n" \
+	"+ rule inet icc from_bridge ip6 saddr . ip6 daddr @links6any accept\n" \
 	"+ rule inet icc from_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
+	"+ rule inet icc from_bridge ct status dnat ip6 saddr . ip6 daddr . meta l4proto . th dport @published6 accept\n" \
 	"+ rule inet icc from_bridge iifname . oifname @egress accept\n" \
 	"+ rule inet icc from_bridge iifname . oifname . ip saddr . ip daddr . meta l4proto . th dport @egress4 accept\n" \
 	"+ rule inet icc from_bridge icmp type echo-request iifname . oifname . ip saddr . ip daddr @egress4icmp accept\n" \
 	"+ rule inet icc from_bridge iifname . oifname . ip saddr . ip daddr @egress4any accept\n" \
+	"+ rule inet icc from_bridge iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr . meta l4proto . th dport @egress6 accept\n" \
+	"+ rule inet icc from_bridge icmpv6 type echo-request iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6icmp accept\n" \
+	"+ rule inet icc from_bridge iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6any accept\n" \
 	"+ rule inet icc from_bridge drop\n" \
 	"+ rule inet icc to_bridge ct state established,related accept\n" \
 	"+ rule inet icc to_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
+	"+ rule inet icc to_bridge ct status dnat ip6 saddr . ip6 daddr . meta l4proto . th dport @published6 accept\n" \
 	"+ rule inet icc to_bridge drop\n" \
 	"+ rule inet icc nat_pre fib daddr type local meta l4proto tcp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
 	"+ rule inet icc nat_pre fib daddr type local meta l4proto udp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
+	"+ rule inet icc nat_pre fib daddr type local meta l4proto tcp dnat ip6 to ip6 saddr . ip6 daddr . meta l4proto . th dport map @dnat6\n" \
+	"+ rule inet icc nat_pre fib daddr type local meta l4proto udp dnat ip6 to ip6 saddr . ip6 daddr . meta l4proto . th dport map @dnat6\n" \
 	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto tcp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
 	"+ rule inet icc nat_out ip daddr 127.0.0.0/8 meta l4proto udp dnat ip to ip daddr . meta l4proto . th dport map @local4\n" \
 	"+ rule inet icc nat_post ip saddr 127.0.0.0/8 oifname @bridges masquerade\n" \
 	"+ rule inet icc nat_post iifname . oifname @masq masquerade\n" \
 	"+ rule inet icc input iifname @bridges jump to_host\n" \
 	"+ rule inet icc to_host ct state established,related accept\n" \
+	"+ rule inet icc to_host icmpv6 type != echo-request accept\n" \
 	"+ rule inet icc to_host ct state invalid drop\n" \
-	"+ rule inet icc to_host meta l4proto ipv6-icmp accept\n" \
 	"+ rule inet icc to_host iifname . meta l4proto . th dport @host4 accept\n" \
 	"+ rule inet icc to_host icmp type echo-request iifname @host4icmp accept\n" \
+	"+ rule inet icc to_host icmpv6 type echo-request iifname @host4icmp accept\n" \
 	"+ rule inet icc to_host iifname @host4any accept\n" \
 	"+ rule inet icc to_host drop\n" \
 	"+ rule bridge icc prerouting iifname @ports jump from_port\n" \
@@ -204,7 +232,9 @@ static uint32_t ip4(const char *s)
 	"+ rule bridge icc from_port ether type ip iifname . ether saddr . ip saddr @port_ip4 accept\n" \
 	"+ rule bridge icc from_port ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n" \
 	"+ rule bridge icc from_port ether type ip6 icmpv6 type nd-router-advert drop\n" \
-	"+ rule bridge icc from_port ether type ip6 accept\n" \
+	"+ rule bridge icc from_port ether type ip6 ip6 saddr :: meta l4proto ipv6-icmp accept\n" \
+	"+ rule bridge icc from_port icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 drop\n" \
+	"+ rule bridge icc from_port ether type ip6 iifname . ether saddr . ip6 saddr @port_ip6 accept\n" \
 	"+ rule bridge icc from_port drop\n"
 
 static void test_create(void **state)
@@ -218,7 +248,7 @@ static void test_create(void **state)
 		   STRUCTURE
 		   "+ element inet icc bridges { \"br0\" }\n"
 		   "+ element inet icc subnets4 { \"br0\" . 10.10.0.0/24 }\n");
-	check_diff(example, live, ICC_DIFF_CREATE, 1 + 12,
+	check_diff(example, live, ICC_DIFF_CREATE, 1 + 14,
 		   STRUCTURE
 		   "+ element inet icc bridges { \"docker0\" }\n"
 		   "+ element inet icc bridges { \"lxcbr0\" }\n"
@@ -228,6 +258,8 @@ static void test_create(void **state)
 		   "+ element inet icc egress { \"lxcbr0\" . \"eth0\" }\n"
 		   "+ element inet icc masq { \"docker0\" . \"eth0\" }\n"
 		   "+ element inet icc masq { \"lxcbr0\" . \"eth0\" }\n"
+		   "+ element inet icc uplinks { \"docker0\" . \"eth0\" }\n"
+		   "+ element inet icc uplinks { \"lxcbr0\" . \"eth0\" }\n"
 		   "+ element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 5432 }\n"
 		   "+ element inet icc published4 { 198.51.100.0/24 . 172.17.0.2 . tcp . 443 }\n"
 		   "+ element inet icc dnat4 { 198.51.100.0/24 . 0.0.0.0/0 . tcp . 443 : 172.17.0.2 . 443 }\n"
@@ -412,7 +444,7 @@ static void test_hand_built_live(void **state)
 	key_ifname(&e, "docker0"); key_ipv4(&e, ip4("172.17.255.255"));
 	assert_int_equal(set_add(s, &k, &e, NULL, 0), 0);
 
-	for (int i = ICC_SET_EGRESS; i <= ICC_SET_MASQ; i++) {
+	for (int i = ICC_SET_EGRESS; i <= ICC_SET_UPLINKS; i++) {
 		k.len = 0; key_ifname(&k, "lxcbr0"); key_ifname(&k, "eth0");
 		assert_int_equal(set_add(&live->sets[i], &k, NULL, NULL, 0), 0);
 		k.len = 0; key_ifname(&k, "docker0"); key_ifname(&k, "eth0");

@@ -440,6 +440,15 @@ static void assert_same_ident(const struct icc_container *x,
 		assert_string_equal(x->labels[j], y->labels[j]);
 }
 
+static void assert_same_prefix(const struct icc_prefix *a,
+			       const struct icc_prefix *b)
+{
+	assert_int_equal(a->addr.s_addr, b->addr.s_addr);
+	assert_memory_equal(&a->addr6, &b->addr6, 16);
+	assert_int_equal(a->len, b->len);
+	assert_int_equal(a->v6, b->v6);
+}
+
 static void assert_same_model(const struct icc_policy *a,
 			      const struct icc_policy *b)
 {
@@ -451,6 +460,8 @@ static void assert_same_model(const struct icc_policy *a,
 		assert_string_equal(x->name, y->name);
 		assert_int_equal(x->subnet.addr.s_addr, y->subnet.addr.s_addr);
 		assert_int_equal(x->subnet.len, y->subnet.len);
+		assert_same_prefix(&x->subnet6, &y->subnet6);
+		assert_int_equal(x->has_subnet6, y->has_subnet6);
 		assert_string_equal(x->uplink, y->uplink);
 		assert_int_equal(x->masquerade, y->masquerade);
 		assert_int_equal(x->egress, y->egress);
@@ -460,6 +471,8 @@ static void assert_same_model(const struct icc_policy *a,
 		assert_string_equal(a->containers[i].name, b->containers[i].name);
 		assert_int_equal(a->containers[i].bridge, b->containers[i].bridge);
 		assert_int_equal(a->containers[i].ip.s_addr, b->containers[i].ip.s_addr);
+		assert_memory_equal(&a->containers[i].ip6, &b->containers[i].ip6, 16);
+		assert_int_equal(a->containers[i].has_ip6, b->containers[i].has_ip6);
 		assert_same_ident(&a->containers[i], &b->containers[i]);
 	}
 	assert_string_equal(a->paths.netns, b->paths.netns);
@@ -488,13 +501,18 @@ static void assert_same_model(const struct icc_policy *a,
 		assert_int_equal(x->proto, y->proto);
 		assert_int_equal(x->port, y->port);
 		assert_int_equal(x->host_addr.s_addr, y->host_addr.s_addr);
+		assert_memory_equal(&x->host_addr6, &y->host_addr6, 16);
+		assert_int_equal(x->v6, y->v6);
 		assert_int_equal(x->host_port, y->host_port);
 		assert_int_equal(x->nallow, y->nallow);
-		for (size_t j = 0; j < x->nallow; j++) {
-			assert_int_equal(x->allow_from[j].addr.s_addr,
-					 y->allow_from[j].addr.s_addr);
-			assert_int_equal(x->allow_from[j].len, y->allow_from[j].len);
-		}
+		for (size_t j = 0; j < x->nallow; j++)
+			assert_same_prefix(&x->allow_from[j], &y->allow_from[j]);
+	}
+	assert_int_equal(a->negress, b->negress);
+	for (size_t i = 0; i < a->negress; i++) {
+		assert_int_equal(a->egress[i].from, b->egress[i].from);
+		assert_same_prefix(&a->egress[i].to, &b->egress[i].to);
+		assert_int_equal(a->egress[i].nports, b->egress[i].nports);
 	}
 }
 
@@ -514,9 +532,59 @@ static void roundtrip(const struct icc_policy *p)
 	policy_free(q);
 }
 
+/* Dual stack: every IPv6 form the language has. */
+static const char dual[] =
+	"version = 1;\n"
+	"bridges = (\n"
+	"  { name = \"docker0\"; subnet = [ \"fd00:17::/64\", \"172.17.0.0/16\" ]; uplink = \"eth0\"; egress = false; }\n"
+	");\n"
+	"containers = {\n"
+	"  web = { bridge = \"docker0\"; ip = [ \"fd00:17:0::2\", \"172.17.0.2\" ]; };\n"
+	"  db = { bridge = \"docker0\"; name = \"db\"; };\n"
+	"};\n"
+	"publish = (\n"
+	"  { container = \"web\"; port = \"tcp/80\"; host = \"[::1]:8080\"; },\n"
+	"  { container = \"web\"; port = \"tcp/443\"; host = \"[::]:443\"; allow_from = [ \"2001:db8::/32\", \"2001:db9::1\" ]; }\n"
+	");\n"
+	"egress = ( { from = \"web\"; to = \"2001:db8:0:0::/64\"; ports = [ \"udp/53\" ]; } );\n";
+
+/* policy_print(text) is want, and loads back to the same model. */
+static void assert_prints(const char *text, const char *want)
+{
+	struct icc_policy *p = load_ok(text);
+	char *t = print_str(p);
+
+	assert_string_equal(t, want);
+	roundtrip(p);
+	free(t);
+	policy_free(p);
+}
+
+/* Lists in canonical order, IPv6 in its shortest form. */
+static void test_print_dual(void **state)
+{
+	(void)state;
+	assert_prints(dual,
+		"version = 1;\n"
+		"bridges = (\n"
+		"  { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; masquerade = true; egress = false; }\n"
+		");\n"
+		"containers = {\n"
+		"  web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; };\n"
+		"  db = { bridge = \"docker0\"; name = \"db\"; };\n"
+		"};\n"
+		"publish = (\n"
+		"  { container = \"web\"; port = \"tcp/80\"; host = \"[::1]:8080\"; },\n"
+		"  { container = \"web\"; port = \"tcp/443\"; host = \"[::]:443\"; allow_from = [ \"2001:db8::/32\", \"2001:db9::1\" ]; }\n"
+		");\n"
+		"egress = (\n"
+		"  { from = \"web\"; to = \"2001:db8::/64\"; ports = [ \"udp/53\" ]; }\n"
+		");\n");
+}
+
 static void test_roundtrip(void **state)
 {
-	const char *texts[] = { example, full, BASE, dynamic };
+	const char *texts[] = { example, full, BASE, dynamic, dual };
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
@@ -529,11 +597,8 @@ static void test_roundtrip(void **state)
 
 static void test_print_canonical(void **state)
 {
-	struct icc_policy *p = load_ok(example);
-	char *t = print_str(p);
-
 	(void)state;
-	assert_string_equal(t,
+	assert_prints(example,
 		"version = 1;\n"
 		"bridges = (\n"
 		"  { name = \"docker0\"; subnet = \"172.17.0.0/16\"; uplink = \"eth0\"; masquerade = true; egress = true; },\n"
@@ -550,8 +615,6 @@ static void test_print_canonical(void **state)
 		"  { container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:8080\"; },\n"
 		"  { container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/24\" ]; }\n"
 		");\n");
-	free(t);
-	policy_free(p);
 }
 
 static const char *srcdir(void)
@@ -707,6 +770,8 @@ static void test_bad(void **state)
 #define PUB(s) BASE "publish = (\n  " s "\n);\n"
 #define EGR(eg, s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; uplink = \"eth0\"; egress = " eg "; } );\ncontainers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\negress = (\n  " s "\n);\n"
 #define HOSTP(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; host_ports = " s "; } );\n"
+#define V6BR "version = 1;\nbridges = (\n  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00:a::/64\" ]; uplink = \"eth0\"; egress = false; },\n  { name = \"b\"; subnet = \"192.168.0.0/16\"; uplink = \"eth0\"; egress = false; }\n);\n"
+#define V6(s) V6BR s
 #define DYN(s) "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  " s "\n};\n"
 
 int main(void)
@@ -722,6 +787,7 @@ int main(void)
 		cmocka_unit_test(test_empty_optional_sections),
 		cmocka_unit_test(test_roundtrip),
 		cmocka_unit_test(test_print_canonical),
+		cmocka_unit_test(test_print_dual),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_include),
@@ -799,17 +865,17 @@ int main(void)
 		BAD("subnet missing", BR1 "  { name = \"a\"; }\n);\n",
 		    NAME ":3: bridge a: missing subnet\n"),
 		BAD("subnet bare", BR1 "  { name = \"a\"; subnet = \"10.0.0.0\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"10.0.0.0\" is not a valid IPv4 prefix (expected a.b.c.d/len)\n"),
+		    NAME ":3: bridge a: subnet \"10.0.0.0\" is not a valid prefix (expected a.b.c.d/len)\n"),
 		BAD("subnet len 0", BR1 "  { name = \"a\"; subnet = \"0.0.0.0/0\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"0.0.0.0/0\" is not a valid IPv4 prefix (prefix length must be 1..32)\n"),
+		    NAME ":3: bridge a: subnet \"0.0.0.0/0\" is not a valid prefix (prefix length must be 1..32)\n"),
 		BAD("subnet len 33", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/33\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"10.0.0.0/33\" is not a valid IPv4 prefix (prefix length must be 1..32)\n"),
+		    NAME ":3: bridge a: subnet \"10.0.0.0/33\" is not a valid prefix (prefix length must be 1..32)\n"),
 		BAD("subnet len junk", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8x\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"10.0.0.0/8x\" is not a valid IPv4 prefix (expected a.b.c.d/len)\n"),
+		    NAME ":3: bridge a: subnet \"10.0.0.0/8x\" is not a valid prefix (expected a.b.c.d/len)\n"),
 		BAD("subnet len zero-padded", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/08\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"10.0.0.0/08\" is not a valid IPv4 prefix (leading zero)\n"),
+		    NAME ":3: bridge a: subnet \"10.0.0.0/08\" is not a valid prefix (leading zero)\n"),
 		BAD("subnet short form", BR1 "  { name = \"a\"; subnet = \"10/8\"; }\n);\n",
-		    NAME ":3: bridge a: subnet \"10/8\" is not a valid IPv4 prefix (expected a.b.c.d)\n"),
+		    NAME ":3: bridge a: subnet \"10/8\" is not a valid prefix (expected a.b.c.d)\n"),
 		BAD("subnet host bits", BR1 "  { name = \"docker0\"; subnet = \"172.17.0.1/16\"; }\n);\n",
 		    NAME ":3: bridge docker0: subnet 172.17.0.1/16 has host bits set; did you mean 172.17.0.0/16?\n"),
 		BAD("subnet overlap", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\"; },\n  { name = \"b\"; subnet = \"10.1.0.0/16\"; }\n);\n",
@@ -848,7 +914,7 @@ int main(void)
 		BAD("container ip missing", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  web = { bridge = \"a\"; };\n};\n",
 		    NAME ":4: container web: missing ip (or name, or labels)\n"),
 		BAD("container ip type", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"10.0.0.0/8\"; } );\ncontainers = {\n  web = { bridge = \"a\";\n    ip = 167772162; };\n};\n",
-		    NAME ":5: container web: ip must be a string\n"),
+		    NAME ":5: container web: ip must be a string or an array of strings\n"),
 		BAD("ip leading zero", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"172.17.0.0/16\"; } );\ncontainers = {\n  web = { bridge = \"a\"; ip = \"172.017.0.2\"; };\n};\n",
 		    NAME ":4: container web: ip \"172.017.0.2\" is not a valid IPv4 address (leading zero)\n"),
 		BAD("ip octet", "version = 1;\nbridges = ( { name = \"a\"; subnet = \"172.17.0.0/16\"; } );\ncontainers = {\n  web = { bridge = \"a\"; ip = \"172.17.0.256\"; };\n};\n",
@@ -954,7 +1020,7 @@ int main(void)
 		BAD("publish host no port", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"127.0.0.1:\"; }"),
 		    NAME ":12: publish web tcp/80: host \"127.0.0.1:\" is not valid (not a decimal number)\n"),
 		BAD("publish host ipv6", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"[::1]:8080\"; }"),
-		    NAME ":12: publish web tcp/80: host \"[::1]:8080\" is not valid (expected a.b.c.d)\n"),
+		    NAME ":12: publish web tcp/80: the host address is IPv6 but bridge docker0 has no IPv6 subnet\n"),
 		BAD("publish exposed", PUB("{ container = \"web\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; }"),
 		    NAME ":12: publish web tcp/443: publishing on 0.0.0.0 exposes web:443 to every source; add allow_from\n"),
 		BAD("publish exposed address", PUB("{ container = \"web\"; port = \"udp/53\";\n    host = \"192.0.2.1:53\"; }"),
@@ -965,9 +1031,68 @@ int main(void)
 		    NAME ":12: publish web tcp/80: allow_from is empty\n"),
 		BAD("allow_from string", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = \"10.0.0.0/8\"; }"),
 		    NAME ":12: publish web tcp/80: allow_from must be an array of strings [ \"...\", ... ]\n"),
+		BAD("v6: two IPv4 subnets", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"10.1.0.0/16\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet has two IPv4 values; it takes one IPv4 and at most one IPv6\n"),
+		BAD("v6: only an IPv6 subnet", BR1 "  { name = \"a\"; subnet = [ \"fd00::/64\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet needs an IPv4 value too (IPv6 comes in addition)\n"),
+		BAD("v6: IPv6 subnet alone", BR1 "  { name = \"a\"; subnet = \"fd00::/64\"; }\n);\n",
+		    NAME ":3: bridge a: subnet needs an IPv4 value too (IPv6 comes in addition)\n"),
+		BAD("v6: three subnets", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00::/64\", \"fd01::/64\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet takes one IPv4 and at most one IPv6 value\n"),
+		BAD("v6: subnet host bits", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00::1/64\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet fd00::1/64 has host bits set; did you mean fd00::/64?\n"),
+		BAD("v6: subnet bad address", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00:::/64\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet \"fd00:::/64\" is not a valid prefix (not an IPv6 address)\n"),
+		BAD("v6: subnet length 129", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00::/129\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet \"fd00::/129\" is not a valid prefix (prefix length must be 1..128)\n"),
+		BAD("v6: subnet v4-mapped", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"::ffff:10.0.0.0/104\" ]; }\n);\n",
+		    NAME ":3: bridge a: subnet \"::ffff:10.0.0.0/104\" is not a valid prefix (IPv4-mapped; write the IPv4 address as a.b.c.d)\n"),
+		BAD("v6: subnet empty list", BR1 "  { name = \"a\"; subnet = [ ]; }\n);\n",
+		    NAME ":3: bridge a: subnet is empty\n"),
+		BAD("v6: subnet of numbers", BR1 "  { name = \"a\"; subnet = [ 1, 2 ]; }\n);\n",
+		    NAME ":3: bridge a: subnet must be an array of strings [ \"...\", ... ]\n"),
+		BAD("v6: subnet6 overlap", BR1 "  { name = \"a\"; subnet = [ \"10.0.0.0/8\", \"fd00::/48\" ]; },\n  { name = \"b\"; subnet = [ \"10.1.0.0/16\", \"fd00:0:0:1::/64\" ]; }\n);\n",
+		    NAME ":4: bridge b: subnet 10.1.0.0/16 overlaps bridge a's subnet 10.0.0.0/8 (line 3)\n"
+		    NAME ":4: bridge b: subnet fd00:0:0:1::/64 overlaps bridge a's subnet fd00::/48 (line 3)\n"),
+		BAD("v6: ip outside subnet6", V6("containers = { web = { bridge = \"a\"; ip = [ \"10.0.0.2\", \"fd00:b::2\" ]; }; };\n"),
+		    NAME ":6: container web: ip fd00:b::2 is outside bridge a's subnet fd00:a::/64\n"),
+		BAD("v6: ip6 on a bridge without IPv6", V6("containers = { web = { bridge = \"b\"; ip = [ \"192.168.0.2\", \"fd00:a::2\" ]; }; };\n"),
+		    NAME ":6: container web: ip fd00:a::2 is IPv6 but bridge b has no IPv6 subnet\n"),
+		BAD("v6: ip6 twice", V6("containers = {\n  web = { bridge = \"a\"; ip = [ \"10.0.0.2\", \"fd00:a::2\" ]; };\n  db = { bridge = \"a\"; ip = [ \"10.0.0.3\", \"fd00:a::2\" ]; };\n};\n"),
+		    NAME ":8: container db: ip fd00:a::2 is already used by container web (line 7)\n"),
+		BAD("v6: ip6 anycast", V6("containers = { web = { bridge = \"a\"; ip = [ \"10.0.0.2\", \"fd00:a::\" ]; }; };\n"),
+		    NAME ":6: container web: ip fd00:a:: is the subnet-router anycast address of bridge a's subnet fd00:a::/64\n"),
+		BAD("v6: ip two IPv6", V6("containers = { web = { bridge = \"a\"; ip = [ \"fd00:a::3\", \"fd00:a::2\" ]; }; };\n"),
+		    NAME ":6: container web: ip has two IPv6 values; it takes one IPv4 and at most one IPv6\n"),
+		BAD("v6: ip only IPv6", V6("containers = { web = { bridge = \"a\"; ip = [ \"fd00:a::2\" ]; }; };\n"),
+		    NAME ":6: container web: ip needs an IPv4 value too (IPv6 comes in addition)\n"),
+		BAD("v6: ip bad IPv6", V6("containers = { web = { bridge = \"a\"; ip = [ \"10.0.0.2\", \"fd00:a::g\" ]; }; };\n"),
+		    NAME ":6: container web: ip \"fd00:a::g\" is not a valid IPv6 address (not an IPv6 address)\n"),
+		BAD("v6: egress IPv6 on a bridge without IPv6", V6("containers = { web = { bridge = \"b\"; ip = \"192.168.0.2\"; }; };\negress = ( { from = \"web\"; to = \"2001:db8::/32\"; ports = [ \"tcp/443\" ]; } );\n"),
+		    NAME ":7: egress web: destination is IPv6 but bridge b has no IPv6 subnet\n"),
+		BAD("v6: egress IPv6 host bits", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\negress = ( { from = \"web\"; to = \"2001:db8::1/32\"; ports = [ \"tcp/443\" ]; } );\n"),
+		    NAME ":7: egress web: to 2001:db8::1/32 has host bits set; did you mean 2001:db8::/32?\n"),
+		BAD("v6: egress IPv6 overlap", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\negress = (\n  { from = \"web\"; to = \"2001:db8::/32\"; ports = [ \"tcp/443\" ]; },\n  { from = \"web\"; to = \"2001:db8:1::/48\"; ports = [ \"tcp/443\" ]; }\n);\n"),
+		    NAME ":9: egress web: overlaps the egress at line 8 (destination and port)\n"),
+		BAD("v6: publish on [::] without allow_from", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"[::]:80\"; } );\n"),
+		    NAME ":7: publish web tcp/80: publishing on :: exposes web:80 to every source; add allow_from\n"),
+		BAD("v6: publish [::1] with allow_from", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"[::1]:80\"; allow_from = [ \"fd00::/8\" ]; } );\n"),
+		    NAME ":7: publish web tcp/80: allow_from has no meaning on loopback address ::1; remove it\n"),
+		BAD("v6: publish family mismatch", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"[::]:80\"; allow_from = [ \"198.51.100.0/24\" ]; } );\n"),
+		    NAME ":7: publish web tcp/80: allow_from 198.51.100.0/24 is IPv4 but the host address is IPv6\n"),
+		BAD("v6: publish v4 host, v6 source", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"2001:db8::/32\" ]; } );\n"),
+		    NAME ":7: publish web tcp/80: allow_from 2001:db8::/32 is IPv6 but the host address is IPv4\n"),
+		BAD("v6: publish [::] on a bridge without IPv6", V6("containers = { web = { bridge = \"b\"; ip = \"192.168.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"[::]:80\"; allow_from = [ \"2001:db8::/32\" ]; } );\n"),
+		    NAME ":7: publish web tcp/80: the host address is IPv6 but bridge b has no IPv6 subnet\n"),
+		BAD("v6: publish host without port", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"[::1]8080\"; } );\n"),
+		    NAME ":7: publish web tcp/80: host \"[::1]8080\" is not valid (expected PORT, a.b.c.d:PORT or [ipv6]:PORT)\n"),
+		BAD("v6: publish host unbracketed", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = ( { container = \"web\"; port = \"tcp/80\"; host = \"::1:8080\"; } );\n"),
+		    NAME ":7: publish web tcp/80: host \"::1:8080\" is not valid (an IPv6 host is written [ipv6]:PORT)\n"),
+		BAD("v6: publish collide", V6("containers = { web = { bridge = \"a\"; ip = \"10.0.0.2\"; }; };\npublish = (\n  { container = \"web\"; port = \"tcp/80\"; host = \"[::]:80\"; allow_from = [ \"2001:db8::/32\" ]; },\n  { container = \"web\"; port = \"tcp/81\"; host = \"[fd00:a::1]:80\"; allow_from = [ \"2001:db9::/32\" ]; }\n);\n"),
+		    NAME ":9: publish web tcp/81: tcp host [fd00:a::1]:80 overlaps [::]:80, published at line 8\n"),
 		BAD("allow_from bad", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"10.0.0.0/40\", \"any\" ]; }"),
-		    NAME ":12: publish web tcp/80: allow_from \"10.0.0.0/40\" is not a valid IPv4 address or prefix (prefix length must be 0..32)\n"
-		    NAME ":12: publish web tcp/80: allow_from \"any\" is not a valid IPv4 address or prefix (expected a.b.c.d)\n"),
+		    NAME ":12: publish web tcp/80: allow_from \"10.0.0.0/40\" is not a valid address or prefix (prefix length must be 0..32)\n"
+		    NAME ":12: publish web tcp/80: allow_from \"any\" is not a valid address or prefix (expected a.b.c.d)\n"),
 		BAD("allow_from host bits", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"198.51.100.1/24\" ]; }"),
 		    NAME ":12: publish web tcp/80: allow_from 198.51.100.1/24 has host bits set; did you mean 198.51.100.0/24?\n"),
 		BAD("allow_from overlap", PUB("{ container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"10.0.0.0/8\", \"10.1.2.3\", \"10.0.0.0/8\" ]; }"),

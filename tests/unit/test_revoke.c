@@ -119,6 +119,50 @@ static void test_flow_allows(void **state)
 	ruleset_free(rs);
 }
 
+static bool allows6(const struct icc_ruleset *rs, const char *src,
+		    const char *dst, uint8_t proto, uint16_t port, uint8_t type,
+		    bool to_host)
+{
+	struct icc_flow f = { .v6 = true, .proto = proto, .dport = port,
+			      .icmp_type = type, .to_host = to_host };
+
+	assert_int_equal(inet_pton(AF_INET6, src, f.src6), 1);
+	assert_int_equal(inet_pton(AF_INET6, dst, f.dst6), 1);
+	return ruleset_flow_allows(rs, &f);
+}
+
+/* The IPv6 twins: links, egress rules, published ports, the host. */
+static void test_flow_allows6(void **state)
+{
+	struct icc_ruleset *rs = compile_str(
+		"version = 1;\n"
+		"bridges = ( { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; egress = false; host_ports = [ \"udp/53\" ]; } );\n"
+		"containers = {\n"
+		"  web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; };\n"
+		"  db = { bridge = \"docker0\"; ip = [ \"172.17.0.3\", \"fd00:17::3\" ]; };\n"
+		"};\n"
+		"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\", \"icmp\" ]; } );\n"
+		"publish = ( { container = \"db\"; port = \"tcp/5432\"; host = \"[::]:5432\"; allow_from = [ \"2001:db8::/32\" ]; } );\n"
+		"egress = ( { from = \"web\"; to = \"2001:db8:53::/48\"; ports = [ \"udp/53\" ]; } );\n");
+	const char *web = "fd00:17::2", *db = "fd00:17::3";
+
+	(void)state;
+	assert_true(allows6(rs, web, db, IPPROTO_TCP, 5432, 0, false));
+	assert_false(allows6(rs, db, web, IPPROTO_TCP, 5432, 0, false));
+	assert_true(allows6(rs, web, db, IPPROTO_ICMPV6, 0, 128, false));
+	assert_false(allows6(rs, web, db, IPPROTO_ICMPV6, 0, 8, false));
+	assert_true(allows6(rs, web, "2001:db8:53::1", IPPROTO_UDP, 53, 0, false));
+	assert_false(allows6(rs, web, "2001:db8:54::1", IPPROTO_UDP, 53, 0, false));
+	assert_false(allows6(rs, db, "2001:db8:53::1", IPPROTO_UDP, 53, 0, false));
+	assert_true(allows6(rs, "2001:db8::9", db, IPPROTO_TCP, 5432, 0, false));
+	assert_false(allows6(rs, "2001:db9::9", db, IPPROTO_TCP, 5432, 0, false));
+	assert_true(allows6(rs, web, "fd00:17::1", IPPROTO_UDP, 53, 0, true));
+	assert_false(allows6(rs, web, "fd00:17::1", IPPROTO_TCP, 22, 0, true));
+	/* the IPv4 sets say nothing of IPv6 flows, nor the other way */
+	assert_false(allows6(rs, "::ffff:172.17.0.2", "::ffff:172.17.0.3", IPPROTO_TCP, 5432, 0, false));
+	ruleset_free(rs);
+}
+
 static void test_empty(void **state)
 {
 	struct icc_ruleset *rs = ruleset_new();
@@ -134,6 +178,7 @@ int main(void)
 		cmocka_unit_test(test_allows),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_flow_allows),
+		cmocka_unit_test(test_flow_allows6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
