@@ -556,13 +556,21 @@ icc_apply_or_bail() {
 # policy NAME: writes stdin to $E2E_TMP/NAME.conf and prints the path.
 # Over IPv6 the policy is translated first (policy6.py).
 policy() {
-	if [ "$E2E_FAMILY" = 6 ]; then
-		"$PYTHON" "$E2E_DIR/policy6.py" >"$E2E_TMP/$1.conf"
-	else
-		cat >"$E2E_TMP/$1.conf"
-	fi
+	policy_file "$E2E_TMP/$1.conf"
 	echo "$E2E_TMP/$1.conf"
 }
+
+# policy_file PATH: writes stdin to PATH (translated over IPv6).
+policy_file() {
+	if [ "$E2E_FAMILY" = 6 ]; then
+		"$PYTHON" "$E2E_DIR/policy6.py" >"$1"
+	else
+		cat >"$1"
+	fi
+}
+
+# fam_re TEXT: fam_text as an extended regular expression (dots escaped).
+fam_re() { fam_text "$1" | sed 's/\./\\./g'; }
 
 # sysctl_get NS KEY
 sysctl_get() { nsx "$1" sysctl -n "$2"; }
@@ -671,5 +679,24 @@ goes_on() {
 }
 
 # has_elem NS SET ELEMENT: the live set holds ELEMENT (nft's spelling).
-has_elem() { nsx "$1" nft list set inet icc "$2" | grep -qF -- "$3"; }
+# Over IPv6 an IPv4 set name and addresses stand for their twins.
+has_elem() {
+	local set=$2 elem=$3
+	if [ "$E2E_FAMILY" = 6 ]; then
+		set=${set/4/6}
+		elem=$(fam_text "$elem")
+	fi
+	nsx "$1" nft list set inet icc "$set" | grep -qF -- "$elem"
+}
+
+# fam_text TEXT: TEXT with every dotted quad replaced by fam's address.
+fam_text() {
+	local t=$1 out= q
+	while [[ $t =~ ([0-9]+\.[0-9]+\.[0-9]+\.[0-9]+) ]]; do
+		q=${BASH_REMATCH[1]}
+		out+=${t%%"$q"*}$(fam "$q")
+		t=${t#*"$q"}
+	done
+	echo "$out$t"
+}
 no_elem() { ! has_elem "$@"; }

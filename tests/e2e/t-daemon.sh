@@ -85,7 +85,7 @@ sleep 0.5
 unlike "$(daemon_log_since "$lines")" "restored" "another table's change is not reported as tampering"
 
 # ---- someone edits an element in
-nsx H nft add element inet icc links4 '{ 172.17.0.13 . 172.17.0.2 . tcp . 5432 }'
+nsx H nft add element inet icc "links$E2E_FAMILY" "$(fam_text '{ 172.17.0.13 . 172.17.0.2 . tcp . 5432 }')"
 within "an element added by hand is removed within 1 s" \
 	 1 no_elem H links4 "172.17.0.13 . 172.17.0.2"
 
@@ -176,7 +176,8 @@ while True:
 ' </dev/null >/dev/null 2>&1 &
 squatter=$!
 E2E_PIDS+=($squatter)
-sleep 0.5
+squatting() { nsx H ss -Hxl | grep -q '@icc-policyd'; }
+wait_until 5 squatting || bail "the squatter did not bind @icc-policyd"
 : >"$DAEMON_LOG"
 if daemon_start H "$POL"; then fail "the daemon refuses to start while uid 65534 holds @icc-policyd"
 else pass "the daemon refuses to start while uid 65534 holds @icc-policyd"; fi

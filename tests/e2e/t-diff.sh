@@ -17,7 +17,7 @@ serve cache 6379
 # write LINKS: the policy with these links, always in the same file.
 P="$E2E_TMP/diff.conf"
 write() {
-	cat >"$P" <<EOF
+	policy_file "$P" <<EOF
 version = 1;
 bridges = (
   { name = "docker0"; subnet = "172.17.0.0/16"; uplink = "eth0"; },
@@ -86,7 +86,7 @@ write "$L_WEB_DB,
 $L_LX_WEB,
 $L_WEB_CACHE"
 diff_is 1 "added link: diff exits 1"
-like "$ICC_OUT" '^\+ .*172\.17\.0\.2 \. 172\.17\.0\.4 .*6379' "added link: a + line for web . cache . tcp . 6379"
+like "$ICC_OUT" "^\\+ .*$(fam_re '172.17.0.2 . 172.17.0.4') .*6379" "added link: a + line for web . cache . tcp . 6379"
 unlike "$ICC_OUT" '^- ' "added link: no - line"
 before=$(state)
 icc H -c "$P" apply --dry-run
@@ -101,7 +101,7 @@ in_sync "added link: diff in sync after apply"
 write "$L_WEB_DB,
 $L_WEB_CACHE"
 diff_is 1 "removed link: diff exits 1"
-like "$ICC_OUT" '^- .*10\.0\.3\.5 \. 172\.17\.0\.2' "removed link: a - line for lx . web"
+like "$ICC_OUT" "^- .*$(fam_re '10.0.3.5 . 172.17.0.2')" "removed link: a - line for lx . web"
 unlike "$ICC_OUT" '^\+ ' "removed link: no + line"
 allowed tcp lx 172.17.0.2 5432 "removed link: still in effect before apply"
 icc_apply_or_bail H "$P"
@@ -112,8 +112,8 @@ in_sync "removed link: diff in sync after apply"
 write "  { from = \"web\"; to = \"db\"; ports = [ \"tcp/5433\" ]; },
 $L_WEB_CACHE"
 diff_is 1 "changed port: diff exits 1"
-like "$ICC_OUT" '^- .*172\.17\.0\.2 \. 172\.17\.0\.3 .*5432' "changed port: a - line for web . db . 5432"
-like "$ICC_OUT" '^\+ .*172\.17\.0\.2 \. 172\.17\.0\.3 .*5433' "changed port: a + line for web . db . 5433"
+like "$ICC_OUT" "^- .*$(fam_re '172.17.0.2 . 172.17.0.3') .*5432" "changed port: a - line for web . db . 5432"
+like "$ICC_OUT" "^\\+ .*$(fam_re '172.17.0.2 . 172.17.0.3') .*5433" "changed port: a + line for web . db . 5433"
 icc_apply_or_bail H "$P"
 allowed tcp web 172.17.0.3 5433 "changed port: 5433 allowed after apply"
 denied tcp web 172.17.0.3 5432 "changed port: 5432 denied after apply"

@@ -7,7 +7,17 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 26
+# Over IPv6 (t-knobs-6.sh) forwarding is net.ipv6.conf.all.forwarding,
+# and the uplink's accept_ra must go from 1 to 2 before it is turned on.
+FWD=net.ipv4.ip_forward
+FWD_SAID=ip_forward
+if [ "$E2E_FAMILY" = 6 ]; then
+	FWD=net.ipv6.conf.all.forwarding
+	FWD_SAID='ipv6\.conf\.all\.forwarding'
+	plan 31
+else
+	plan 26
+fi
 
 topo_std nf_call_iptables 0 nf_call_ip6tables 0
 nsx H ip link set lxcbr0 type bridge nf_call_iptables 0 nf_call_ip6tables 0
@@ -24,7 +34,11 @@ brflag() {
 }
 
 is "$(brflag docker0 nf_call_iptables)" 0 "before: docker0 nf_call_iptables 0"
-is "$(sysctl_get H net.ipv4.ip_forward)" 0 "before: ip_forward 0 in the fresh namespace"
+is "$(sysctl_get H $FWD)" 0 "before: $FWD 0 in the fresh namespace"
+if [ "$E2E_FAMILY" = 6 ]; then
+	nsx H sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+	is "$(sysctl_get H net.ipv6.conf.eth0.accept_ra)" 1 "before: the uplink takes router advertisements (accept_ra 1)"
+fi
 allowed tcp db 172.17.0.2 5432 "before: db -> web answers (nothing enforced)"
 
 POLICY=$(policy knobs <<'EOF'
@@ -48,13 +62,30 @@ icc_apply_or_bail H "$POLICY"
 diag "apply said:" "$ICC_OUT"
 like "$ICC_OUT" 'docker0.*nf_call_iptables|nf_call_iptables.*docker0' "apply says it set nf_call_iptables on docker0"
 like "$ICC_OUT" 'lxcbr0.*nf_call_iptables|nf_call_iptables.*lxcbr0' "apply says it set nf_call_iptables on lxcbr0"
-like "$ICC_OUT" 'ip_forward' "apply says it turned on ip_forward"
+like "$ICC_OUT" "$FWD_SAID" "apply says it turned on forwarding"
 
 is "$(brflag docker0 nf_call_iptables)" 1 "ip -d link: docker0 nf_call_iptables 1"
 is "$(brflag docker0 nf_call_ip6tables)" 1 "ip -d link: docker0 nf_call_ip6tables 1"
 is "$(brflag lxcbr0 nf_call_iptables)" 1 "ip -d link: lxcbr0 nf_call_iptables 1"
 is "$(brflag lxcbr0 nf_call_ip6tables)" 1 "ip -d link: lxcbr0 nf_call_ip6tables 1"
-is "$(sysctl_get H net.ipv4.ip_forward)" 1 "ip_forward 1 after apply"
+is "$(sysctl_get H $FWD)" 1 "$FWD 1 after apply"
+if [ "$E2E_FAMILY" = 6 ]; then
+	is "$(sysctl_get H net.ipv6.conf.eth0.accept_ra)" 2 "the uplink's accept_ra is 2: it keeps its router advertisements"
+	like "$(printf '%s\n' "$ICC_OUT" | grep -n 'accept_ra\|all.forwarding' | head -1)" accept_ra \
+		"accept_ra is set before forwarding is turned on"	# A router advertisement from R on the uplink, with forwarding on.
+	RLL=$(nsx R ip -6 addr show dev eth0 scope link | sed -n 's/.*inet6 \(fe80::[0-9a-f:]*\).*/\1/p')
+	RMAC=$(nsx R cat /sys/class/net/eth0/address)
+	ra_from_r() {
+		nsx H ip -6 route flush proto ra 2>/dev/null
+		nsx R "$PYTHON" "$E2E_DIR/spoof.py" ra eth0 "$RMAC" "$RLL"
+		sleep 0.3
+		nsx H ip -6 route show proto ra
+	}
+	like "$(ra_from_r)" "default via $RLL" "with forwarding on, the host still learns its route from the uplink's router advertisement"
+	nsx H sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+	unlike "$(ra_from_r)" "default via" "control: with accept_ra 1 it would have ignored it"
+	nsx H sysctl -qw net.ipv6.conf.eth0.accept_ra=2
+fi
 is "$(sysctl_get H net.bridge.bridge-nf-call-iptables)" 0 "global bridge-nf-call-iptables left at 0"
 
 # Enforcement with the global sysctl at 0.
@@ -68,7 +99,7 @@ denied tcp lx 172.17.0.2 80 "lx -> web:80 across bridges denied"
 
 # A second apply changes nothing and says nothing about the knobs.
 icc_apply_or_bail H "$POLICY"
-unlike "$ICC_OUT" 'nf_call|ip_forward' "a second apply does not claim to change knobs"
+unlike "$ICC_OUT" "nf_call|$FWD_SAID|accept_ra" "a second apply does not claim to change knobs"
 
 # Someone turns the flag off again: apply notices and restores it.
 nsx H ip link set docker0 type bridge nf_call_iptables 0
@@ -82,4 +113,4 @@ denied tcp db 172.17.0.2 5432 "db -> web:5432 denied again"
 # flush removes our table and route_localnet, nothing else.
 icc H -c "$POLICY" flush
 is "$(brflag docker0 nf_call_iptables)" 1 "flush leaves nf_call_iptables alone"
-is "$(sysctl_get H net.ipv4.ip_forward)" 1 "flush leaves ip_forward alone"
+is "$(sysctl_get H $FWD)" 1 "flush leaves $FWD alone"

@@ -34,7 +34,7 @@ gen_policy() {
 	shift 2
 	local extra
 	extra=$(cat)
-	"$PYTHON" - "$n" "$@" >"$E2E_TMP/$name.conf" <<EOF
+	"$PYTHON" - "$n" "$@" <<EOF | policy_file "$E2E_TMP/$name.conf"
 import sys
 n = int(sys.argv[1]); kinds = sys.argv[2:]
 print('version = 1;')
