@@ -15,7 +15,7 @@ serve db 5432 5433
 # containers whose ports also carry PORT's last digit, so that a mixture
 # of two policies is visible in the element list.
 gen() {
-	"$PYTHON" - "$2" >"$E2E_TMP/$1.conf" <<'EOF'
+	"$PYTHON" - "$2" <<'EOF' | policy_file "$E2E_TMP/$1.conf"
 import sys
 port = int(sys.argv[1])
 print('version = 1;')
