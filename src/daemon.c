@@ -264,12 +264,15 @@ static int reconcile(struct daemon *d)
 		ruleset_free(d->last);
 		d->last = pl.want;
 		pl.want = NULL;
-	} else if (ret == -EEXIST) {
-		log_err("table inet %s or bridge %s exists but was not made by "
-			"icc-policy; not touching it", ICC_TABLE, ICC_TABLE);
 	} else {
-		log_err("reconcile failed: %s; retrying in %d ms", strerror(-ret),
-			d->retry_ms);
+		/* a publish the policy dropped goes even so */
+		relay_prune(d->relay, d->p);
+		if (ret == -EEXIST)
+			log_err("table inet %s or bridge %s exists but was not made "
+				"by icc-policy; not touching it", ICC_TABLE, ICC_TABLE);
+		else
+			log_err("reconcile failed: %s; retrying in %d ms",
+				strerror(-ret), d->retry_ms);
 	}
 	plan_free(&pl);
 	diags_free(&notes);

@@ -27,26 +27,46 @@
 #include "icc/diff.h"
 #include "nft_int.h"
 
-int nft_open(struct icc_nft **out)
+static int nft_socket(struct icc_nft *n)
 {
-	struct icc_nft *n = calloc(1, sizeof(*n));
-	int one = 1, ret = -errno;
+	int one = 1;
 
-	if (!n)
-		return -ENOMEM;
 	n->nl = mnl_socket_open(NETLINK_NETFILTER);
-	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0) {
-		ret = -errno;
-		nft_close(n);
-		return ret;
-	}
+	if (!n->nl || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0)
+		return -errno;
 	/* errors carry the kernel's reason; no copy of the request back */
 	mnl_socket_setsockopt(n->nl, NETLINK_EXT_ACK, &one, sizeof(one));
 	mnl_socket_setsockopt(n->nl, NETLINK_CAP_ACK, &one, sizeof(one));
 	n->portid = mnl_socket_get_portid(n->nl);
+	n->stale = false;
+	return 0;
+}
+
+int nft_open(struct icc_nft **out)
+{
+	struct icc_nft *n = calloc(1, sizeof(*n));
+	int ret;
+
+	if (!n)
+		return -ENOMEM;
+	if ((ret = nft_socket(n)) < 0) {
+		nft_close(n);
+		return ret;
+	}
 	n->seq = time(NULL);
 	*out = n;
 	return 0;
+}
+
+/* A fresh socket: nothing of an abandoned answer comes with it. */
+static int nft_renew(struct icc_nft *n)
+{
+	if (!n->stale)
+		return 0;
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	n->nl = NULL;
+	return nft_socket(n);
 }
 
 void nft_close(struct icc_nft *n)
@@ -77,15 +97,21 @@ int nft_request(struct icc_nft *n, struct nlmsghdr *nlh, mnl_cb_t cb, void *data
 	static char buf[1 << 16];
 	int ret;
 
+	if ((ret = nft_renew(n)) < 0)
+		return ret;
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -errno;
 	do {
 		ret = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
 		if (ret < 0)
-			return -errno;
+			break;
+		errno = 0;
 		ret = mnl_cb_run(buf, ret, nlh->nlmsg_seq, n->portid, cb, data);
 	} while (ret > 0);
-	return ret < 0 ? -errno : 0;
+	if (ret == 0)
+		return 0;
+	n->stale = true;
+	return errno ? -errno : -EIO;
 }
 
 static int gen_cb(const struct nlmsghdr *nlh, void *data)

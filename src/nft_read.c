@@ -69,6 +69,10 @@ static int table_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_udata_parse(ud, len, comment_cb, &ours);
 	if (!ours)
 		r->rs->owned = false;
+	/* A dormant table has every hook off: as good as deleted. */
+	if (nftnl_table_get_u32(t, NFTNL_TABLE_FLAGS) & NFT_TABLE_F_DORMANT)
+		ruleset_add_drift(r->rs, "- table %s %s (dormant)", FAMILY(r),
+				  ICC_TABLE);
 	nftnl_table_free(t);
 	return MNL_CB_OK;
 }
@@ -122,6 +126,11 @@ static int chain_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_chain_free(c);
 		return MNL_CB_ERROR;
 	}
+	/* The kernel does not filter chain dumps by table: skip the others. */
+	if (strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE), ICC_TABLE)) {
+		nftnl_chain_free(c);
+		return MNL_CB_OK;
+	}
 	name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME);
 	i = chain_index(r, name);
 	if (i < 0 || !chain_matches(c, i))
@@ -157,7 +166,8 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 		nftnl_rule_free(o);
 		return MNL_CB_ERROR;
 	}
-	i = chain_index(r, nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
+	i = strcmp(nftnl_rule_get_str(o, NFTNL_RULE_TABLE), ICC_TABLE) ? -1 :
+	    chain_index(r, nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
 	nftnl_rule_free(o);
 	if (i < 0) {
 		free(fp);
@@ -269,6 +279,10 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	if (!s || nftnl_set_nlmsg_parse(nlh, s) < 0) {
 		nftnl_set_free(s);
 		return MNL_CB_ERROR;
+	}
+	if (strcmp(nftnl_set_get_str(s, NFTNL_SET_TABLE), ICC_TABLE)) {
+		nftnl_set_free(s);	/* another table's (the kernel filters these) */
+		return MNL_CB_OK;
 	}
 	name = nftnl_set_get_str(s, NFTNL_SET_NAME);
 	i = set_index(r, name);

@@ -23,6 +23,7 @@
 #define BUF_LEN		65536
 #define UDP_IDLE_MS	60000	/* a UDP client silent this long is forgotten */
 #define UDP_MAX		256	/* UDP clients per publish at once */
+#define TCP_MAX		256	/* TCP connections per publish at once */
 
 struct listener;
 
@@ -62,6 +63,7 @@ struct listener {
 	struct end end;
 	struct conn *conns;
 	size_t nconns;
+	bool paused;			/* out of fds or at TCP_MAX: not accepting */
 	bool keep;			/* marked by relay_update */
 	struct listener *next;
 };
@@ -116,17 +118,29 @@ static void conn_free(struct conn *c)
 	free(c);
 }
 
+/* A listener that cannot take a connection now stops being watched
+ * (level-triggered, it would wake us forever) until one ends. */
+static void listener_pause(struct listener *l, bool pause)
+{
+	if (l->paused == pause)
+		return;
+	l->paused = pause;
+	ep(l->r, EPOLL_CTL_MOD, l->fd, pause ? 0 : EPOLLIN, &l->end);
+}
+
 /* Unlinks and frees c (its fds leave the epoll as they close). */
 static void conn_drop(struct conn *c)
 {
-	struct conn **pp = &c->l->conns;
+	struct listener *l = c->l;
+	struct conn **pp = &l->conns;
 
 	while (*pp && *pp != c)
 		pp = &(*pp)->next;
 	if (*pp)
 		*pp = c->next;
-	c->l->nconns--;
+	l->nconns--;
 	conn_free(c);
+	listener_pause(l, false);
 }
 
 static void listener_free(struct listener *l)
@@ -161,7 +175,8 @@ static void tcp_arm(struct conn *c)
 	for (int i = 0; i < 2; i++) {
 		uint32_t ev = 0;
 
-		if (!c->p[i].eof && !c->p[i].len && !(c->connecting && i == 1))
+		/* nothing is read before the upstream connect completes */
+		if (!c->p[i].eof && !c->p[i].len && !c->connecting)
 			ev |= EPOLLIN;
 		if (c->p[!i].len || (c->connecting && i == 1))
 			ev |= EPOLLOUT;
@@ -245,8 +260,14 @@ static void tcp_accept(struct listener *l)
 	int cl = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC), up;
 	struct conn *c;
 
-	if (cl < 0)
+	if (cl < 0) {
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+		    errno == ENOMEM)
+			listener_pause(l, true);
 		return;
+	}
+	if (l->nconns + 1 >= TCP_MAX)
+		listener_pause(l, true);	/* this one is the last for now */
 	up = socket(AF_INET6, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (up < 0 || (connect(up, (struct sockaddr *)&l->target, sizeof(l->target)) < 0 &&
 		       errno != EINPROGRESS) || !(c = conn_new(l, cl, up))) {
@@ -432,10 +453,11 @@ static int relay_one(struct relay *r, const struct icc_policy *p,
 	return 0;
 }
 
+static void relay_sweep(struct relay *r);
+
 int relay_update(struct relay *r, const struct icc_policy *p,
 		 const struct icc_binding *bind, struct icc_diags *warn)
 {
-	struct listener **pp = &r->ls;
 	int ret = 0;
 
 	for (struct listener *l = r->ls; l; l = l->next)
@@ -449,8 +471,33 @@ int relay_update(struct relay *r, const struct icc_policy *p,
 			continue;
 		ret = relay_one(r, p, pb, to, warn);
 	}
-	/* A publish that is gone, or whose container is: no listener, no
-	 * connection (revocation holds for the relay too). */
+	/* Out of memory part-way: keep what runs rather than cut it. */
+	for (struct listener *l = r->ls; ret < 0 && l; l = l->next)
+		l->keep = true;
+	relay_sweep(r);
+	return ret;
+}
+
+void relay_prune(struct relay *r, const struct icc_policy *p)
+{
+	for (struct listener *l = r->ls; l; l = l->next) {
+		l->keep = false;
+		for (size_t i = 0; i < p->npublishes && !l->keep; i++) {
+			const struct icc_publish *pb = &p->publishes[i];
+
+			l->keep = pb->v6 && publish_is_loopback(pb) &&
+				  pb->proto == l->proto && pb->host_port == l->port;
+		}
+	}
+	relay_sweep(r);
+}
+
+/* A publish that is gone, or whose container is: no listener, no
+ * connection (revocation holds for the relay too). */
+static void relay_sweep(struct relay *r)
+{
+	struct listener **pp = &r->ls;
+
 	while (*pp) {
 		struct listener *l = *pp;
 
@@ -461,7 +508,6 @@ int relay_update(struct relay *r, const struct icc_policy *p,
 		*pp = l->next;
 		listener_free(l);
 	}
-	return ret;
 }
 
 size_t relay_count(const struct relay *r)

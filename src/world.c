@@ -12,10 +12,12 @@
 
 /*
  * Someone says they have an identity: port member, or a static ip (-1).
- * The key is a tag (4, 6, or 0 for a MAC) and the identity's bytes in
- * network order, so that memcmp sorts and never mixes families.
+ * The key is a tag (4, 6, or 0 for a MAC), the bridge (a MAC or a
+ * link-local address is only one port's within one bridge, and subnets
+ * never overlap) and the identity's bytes in network order, so that
+ * memcmp sorts and never mixes families or bridges.
  */
-#define KEY_LEN	17
+#define KEY_LEN	19
 
 struct claim {
 	uint8_t key[KEY_LEN];
@@ -28,16 +30,19 @@ struct addr {
 	const void *p;		/* struct in_addr or struct in6_addr */
 };
 
-static void key_of(uint8_t key[KEY_LEN], uint8_t tag, const void *p, size_t len)
+static void key_of(uint8_t key[KEY_LEN], uint8_t tag, unsigned bridge,
+		   const void *p, size_t len)
 {
 	memset(key, 0, KEY_LEN);
 	key[0] = tag;
-	memcpy(key + 1, p, len);
+	key[1] = (uint8_t)(bridge >> 8);
+	key[2] = (uint8_t)bridge;
+	memcpy(key + 3, p, len);
 }
 
-static void addr_key(uint8_t key[KEY_LEN], struct addr a)
+static void addr_key(uint8_t key[KEY_LEN], unsigned bridge, struct addr a)
 {
-	key_of(key, a.v6 ? 6 : 4, a.p, a.v6 ? 16 : 4);
+	key_of(key, a.v6 ? 6 : 4, bridge, a.p, a.v6 ? 16 : 4);
 }
 
 static int claim_cmp(const void *a, const void *b)
@@ -136,11 +141,11 @@ static struct claim *claims_make(const struct icc_policy *p,
 		if (ct->ident != ICC_ID_IP)
 			continue;
 		v[*n].member = -1;
-		addr_key(v[(*n)++].key, (struct addr){ false, &ct->ip });
+		addr_key(v[(*n)++].key, ct->bridge, (struct addr){ false, &ct->ip });
 		if (!ct->has_ip6)
 			continue;
 		v[*n].member = -1;
-		addr_key(v[(*n)++].key, (struct addr){ true, &ct->ip6 });
+		addr_key(v[(*n)++].key, ct->bridge, (struct addr){ true, &ct->ip6 });
 	}
 	for (size_t i = 0; i < w->n; i++)
 		for (size_t j = 0; j < member_naddrs(&w->v[i], true); j++) {
@@ -149,7 +154,7 @@ static struct claim *claims_make(const struct icc_policy *p,
 			if (!all && is_static_owner(p, &w->v[i], a))
 				continue;
 			v[*n].member = (long)i;
-			addr_key(v[(*n)++].key, a);
+			addr_key(v[(*n)++].key, w->v[i].bridge, a);
 		}
 	qsort(v, *n, sizeof(*v), claim_cmp);
 	return v;
@@ -210,7 +215,7 @@ static int bind_member(const struct icc_policy *p, const struct icc_world *w,
 
 		if (is_static_owner(p, m, a))
 			continue;
-		addr_key(key, a);
+		addr_key(key, m->bridge, a);
 		if (!trusted(v, nv, key, (long)i)) {
 			distrust(m, a, warn);
 			continue;
@@ -271,7 +276,7 @@ static bool port_addr_ok(const struct icc_policy *p, const struct icc_world *w,
 {
 	uint8_t key[KEY_LEN];
 
-	addr_key(key, a);
+	addr_key(key, w->v[m].bridge, a);
 	for (size_t i = claim_find(v, nv, key);
 	     i < nv && !memcmp(v[i].key, key, KEY_LEN); i++)
 		if (v[i].member >= 0 ? (size_t)v[i].member != m :
@@ -288,7 +293,7 @@ static struct claim *mac_claims(const struct icc_world *w, size_t *n)
 	for (size_t i = 0; v && i < w->n; i++) {
 		if (!w->v[i].has_mac)
 			continue;
-		key_of(v[*n].key, 0, w->v[i].mac, 6);
+		key_of(v[*n].key, 0, w->v[i].bridge, w->v[i].mac, 6);
 		v[(*n)++].member = (long)i;
 	}
 	if (v)
@@ -301,7 +306,7 @@ static bool port_mac_ok(const struct claim *v, size_t n, const struct icc_member
 {
 	uint8_t key[KEY_LEN];
 
-	key_of(key, 0, m->mac, 6);
+	key_of(key, 0, m->bridge, m->mac, 6);
 	return m->has_mac && trusted(v, n, key, (long)i);
 }
 

@@ -28,6 +28,11 @@ void relay_dispatch(struct relay *r);
  */
 int relay_update(struct relay *r, const struct icc_policy *p,
 		 const struct icc_binding *bind, struct icc_diags *warn);
+/*
+ * After a reconcile that failed: closes the listeners (and connections)
+ * of [::1] publishes p no longer has, keeping the others as they are.
+ */
+void relay_prune(struct relay *r, const struct icc_policy *p);
 /* How many listeners are open. */
 size_t relay_count(const struct relay *r);
 void relay_close(struct relay *r);

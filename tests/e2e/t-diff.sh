@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 32
+plan 37
 
 topo_std
 serve web 5432
@@ -126,3 +126,12 @@ allowed tcp db 172.17.0.2 5432 "table deleted by hand: db -> web gets through"
 icc_apply_or_bail H "$P"
 in_sync "table deleted by hand: in sync after apply"
 denied tcp db 172.17.0.2 5432 "table deleted by hand: db -> web denied again after apply"
+
+# Someone makes our table dormant (every hook off): that is drift too.
+nsx H nft add table inet icc '{ flags dormant; }'
+allowed tcp db 172.17.0.2 5432 "dormant table: db -> web gets through"
+diff_is 1 "dormant table: diff exits 1"
+like "$ICC_OUT" "dormant" "dormant table: diff says so"
+icc_apply_or_bail H "$P"
+denied tcp db 172.17.0.2 5432 "dormant table: db -> web denied again after apply"
+in_sync "dormant table: in sync after apply"

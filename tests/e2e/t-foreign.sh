@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 28
+plan 30
 
 topo_std
 serve_tcp web 80
@@ -108,8 +108,14 @@ veth_ok "after apply"
 seen_as tcp O 198.51.100.10 7000 203.0.113.130 "O -> internet through H is forwarded, not masqueraded"
 allowed tcp N 203.0.113.130 7000 "internet -> O through H is forwarded (no bridge, not ours to filter)"
 
+# Their chains are not ours: right after apply, diff is in sync (a
+# foreign chain taken for drift would replace our tables every time).
+icc H -c "$POLICY" diff
+is "$ICC_RC" 0 "diff is in sync next to the foreign tables"
+
 # A second apply and a diff leave them alone too.
 icc_apply_or_bail H "$POLICY"
+like "$ICC_OUT" "^in sync: nothing to change$" "a second apply changes nothing"
 is "$(foreign)" "$foreign0" "a second apply leaves the foreign tables byte for byte"
 icc H -c "$POLICY" apply --dry-run
 is "$(foreign)" "$foreign0" "apply --dry-run leaves the foreign tables byte for byte"

@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
-plan 13
+plan 14
 
 E2E_FAMILY=6
 mkns H
@@ -34,7 +34,8 @@ EOF
 }
 PUB='{ container = "web"; port = "tcp/80"; host = "[::1]:8080"; },
   { container = "web"; port = "udp/53"; host = "[::1]:5353"; },
-  { container = "web"; port = "tcp/7"; host = "[::1]:7007"; }'
+  { container = "web"; port = "tcp/7"; host = "[::1]:7007"; },
+  { container = "web"; port = "tcp/9"; host = "[::1]:7009"; }'
 POL=$(conf relay "$PUB")
 NOPUB=$(conf norelay '{ container = "web"; port = "tcp/80"; host = "8080"; }')
 
@@ -54,6 +55,22 @@ like "$got" "fd00:0017:0000:0000:0000:0000:0000:0001" "udp [::1]:5353 reaches we
 unlike "$(nsx H ss -Hltn "sport = :8080")" '\*:8080|\[::\]:8080|0\.0\.0\.0:8080' \
 	"the relay listens on ::1 only"
 denied tcp6 db fd00:17::1 8080 "a container cannot use the relay through the host's address"
+
+# ---- a container that never answers (SYNs dropped): the client waits,
+# the daemon does not spin meanwhile
+nsx web nft add table inet hole
+nsx web nft add chain inet hole in '{ type filter hook input priority 0; }'
+nsx web nft add rule inet hole in tcp dport 9 drop
+( echo hello; sleep 3 ) | timeout 5 ip netns exec "$(ns H)" socat - 'TCP6:[::1]:7009' >/dev/null 2>&1 &
+hang=$!
+sleep 0.5
+cpu() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+c0=$(cpu)
+sleep 2
+c1=$(cpu)
+ok "while a relayed connect hangs, the daemon stays idle ($((c1 - c0)) ticks in 2 s)" test $((c1 - c0)) -lt 40
+wait "$hang" 2>/dev/null
+nsx web nft delete table inet hole
 
 # ---- the container moves: the relay follows
 rmcontainer web H

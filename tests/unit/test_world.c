@@ -341,6 +341,32 @@ static void test_ports_conflicts(void **state)
 	policy_free(p);
 }
 
+/* A MAC (or link-local address) is one port's within a bridge only. */
+static void test_ports_two_bridges(void **state)
+{
+	struct icc_policy *p = policy_ok(
+		"version = 1;\n"
+		"bridges = ( { name = \"a\"; subnet = \"10.1.0.0/16\"; },\n"
+		"  { name = \"b\"; subnet = \"10.2.0.0/16\"; } );\n");
+	struct icc_world w = { 0 };
+
+	(void)state;
+	member(&w, "va", "", (const char *[]){ "10.1.0.2", NULL }, NULL, 0);
+	with_mac(&w, 7);
+	member(&w, "vb", "", (const char *[]){ "10.2.0.2", NULL }, NULL, 0);
+	with_mac(&w, 7);
+	w.v[1].bridge = 1;
+	expect_ports(p, &w, "\"va\"\n\"vb\"\n",
+		     "\"va\" . 02:00:00:00:00:07\n\"vb\" . 02:00:00:00:00:07\n",
+		     "\"va\" . 02:00:00:00:00:07 . 10.1.0.2\n"
+		     "\"vb\" . 02:00:00:00:00:07 . 10.2.0.2\n", 0);
+	/* on one bridge the same MAC is bound to neither */
+	w.v[1].bridge = 0;
+	expect_ports(p, &w, "\"va\"\n\"vb\"\n", "", "", 2);
+	world_free(&w);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_print),
 		cmocka_unit_test(test_ports_bound),
 		cmocka_unit_test(test_ports_conflicts),
+		cmocka_unit_test(test_ports_two_bridges),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
