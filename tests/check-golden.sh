@@ -88,6 +88,7 @@ else
 	# with egress want, so that only the table decides. The bridges do
 	# not exist here; diff only warns about them.
 	in_ns sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward' 2>/dev/null
+	in_ns sh -c 'echo 1 > /proc/sys/net/ipv6/conf/all/forwarding' 2>/dev/null
 	# br_netfilter's sysctls: diff refuses to work without them.
 	in_ns test -d /proc/sys/net/bridge || why_no_rt="br_netfilter is not loaded"
 fi
