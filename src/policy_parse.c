@@ -575,9 +575,10 @@ static bool prefix_value(struct policy_ctx *c, const char *label,
 		return false;
 	}
 	fixed = *p;
-	fixed.addr.s_addr &= htonl(prefix_mask(p->len));
 	if (p->v6)
 		fixed.addr6 = in6_masked(&p->addr6, p->len);
+	else
+		fixed.addr.s_addr &= htonl(prefix_mask(p->len));
 	if (memcmp(&fixed, p, sizeof(fixed))) {
 		policy_err(c, line, "%s: %s %s has host bits set; did you mean %s?",
 			   label, key, s, prefix_str(&fixed, buf));
