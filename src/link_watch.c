@@ -61,7 +61,8 @@ int link_watch_open(struct link_watch **out, int rcvbuf)
 		goto fail;
 	nl_socket_set_passcred(w->sk, 1);
 	ret = -EPERM;
-	if (nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR, 0) < 0 ||
+	if (nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
+				       RTNLGRP_IPV6_IFADDR, 0) < 0 ||
 	    (ret = listen_all_nsid(w->sk)) < 0)
 		goto fail;
 	nl_socket_set_nonblocking(w->sk);

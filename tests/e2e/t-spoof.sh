@@ -10,7 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
-plan 43
+plan 44
 
 SPOOF=$E2E_DIR/spoof.py
 
@@ -214,6 +214,9 @@ allowed tcp web 172.17.0.3 5432 "the new web reaches db"
 nsx web ip addr add 172.17.0.20/16 dev eth0
 within "an address web adds is bound within 1 s" 1 \
 	eval 'bset port_ip4 | grep -qF "\"vweb\" . $WEBMAC . 172.17.0.20"'
+nsx web ip addr add fd00:17::20/64 dev eth0 nodad
+within "an IPv6 address web adds is bound within 1 s (an address event, no other)" 1 \
+	eval 'bset port_ip6 | grep -qF "\"vweb\" . $WEBMAC . fd00:17::20"'
 rmcontainer web H
 within "a stopped container's bindings are gone within 1 s" 1 \
 	eval '! bset port_mac | grep -qF "\"vweb\""'
