@@ -1452,30 +1452,19 @@ static void parse_root(struct policy_ctx *c, const config_setting_t *root)
 }
 
 /* True when s or a setting below it comes from an @include. */
-static bool has_included(const config_setting_t *s)
-{
-	if (config_setting_source_file(s))
-		return true;
-	if (!config_setting_is_aggregate(s))
-		return false;
-	for (int i = 0; i < config_setting_length(s); i++)
-		if (has_included(config_setting_get_elem(s, (unsigned)i)))
-			return true;
-	return false;
-}
-
 /*
  * The model keeps lines but no file names, so later stages could not name
- * the right file for an included setting: a policy is one file.
+ * the right file for an included setting: a policy is one file. The
+ * directive is refused before libconfig sees it: its scanner would open
+ * the file while parsing (and exits the whole process when it cannot
+ * read it, a directory say). libconfig takes @include only at the start
+ * of a line, after blanks.
  */
-static bool refuse_includes(struct policy_ctx *c, const char *text,
-			    const config_setting_t *root)
+static bool refuse_includes(struct policy_ctx *c, const char *text)
 {
 	size_t before = c->nerr;
 	int line = 1;
 
-	if (!has_included(root))
-		return false;
 	for (const char *l = text; *l; line++) {
 		const char *t = l + strspn(l, " \t");
 		const char *nl = strchr(l, '\n');
@@ -1486,9 +1475,7 @@ static bool refuse_includes(struct policy_ctx *c, const char *text,
 			break;
 		l = nl + 1;
 	}
-	if (c->nerr == before)
-		policy_err(c, 0, "@include is not supported; a policy is a single file");
-	return true;
+	return c->nerr != before;
 }
 
 static void syntax_error(struct policy_ctx *c, const config_t *cfg)
@@ -1531,9 +1518,11 @@ int policy_load_string(const char *text, const char *name,
 	c.p = calloc(1, sizeof(*c.p));
 	if (!c.p || !(c.p->file = strdup(c.file)))
 		goto out;
-	if (!config_read_string(&cfg, text)) {
+	if (refuse_includes(&c, text)) {
+		/* not parsed: the scanner would read the included file */
+	} else if (!config_read_string(&cfg, text)) {
 		syntax_error(&c, &cfg);
-	} else if (!refuse_includes(&c, text, config_root_setting(&cfg))) {
+	} else {
 		if (alloc_model(&c, config_root_setting(&cfg)) < 0)
 			goto out;
 		parse_root(&c, config_root_setting(&cfg));

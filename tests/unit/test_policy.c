@@ -716,8 +716,12 @@ static void test_include(void **state)
 		 "bridges = ( { name = \"a\"; subnet = \"10.1.0.0/16\"; } );\n", inc);
 	load_bad(text, NAME ":1: @include is not supported; a policy is a single file\n");
 
+	/* The included file is never read: its mistakes are not reported. */
 	write_file(inc, "version = ;\n", 12);
-	snprintf(want, sizeof(want), "%s:1: syntax error\n", inc);
+	load_bad(text, NAME ":1: @include is not supported; a policy is a single file\n");
+	/* libconfig's scanner exit()s on a directory (found by fuzzing). */
+	snprintf(text, sizeof(text), "version = 1;\n  @include \"%s\"\n", dir);
+	snprintf(want, sizeof(want), NAME ":2: @include is not supported; a policy is a single file\n");
 	load_bad(text, want);
 	assert_int_equal(unlink(inc), 0);
 	assert_int_equal(rmdir(dir), 0);
