@@ -151,17 +151,7 @@ static struct addrs addrs_of(const struct cctx *c, unsigned i, bool v6)
 /* The IPv4 set of a kind, or its IPv6 twin. */
 static enum icc_set_id fam(enum icc_set_id s, bool v6)
 {
-	static const enum icc_set_id six[ICC_NSETS] = {
-		[ICC_SET_LINKS4] = ICC_SET_LINKS6, [ICC_SET_LINKS4R] = ICC_SET_LINKS6R,
-		[ICC_SET_LINKS4ICMP] = ICC_SET_LINKS6ICMP,
-		[ICC_SET_LINKS4ANY] = ICC_SET_LINKS6ANY,
-		[ICC_SET_PUBLISHED4] = ICC_SET_PUBLISHED6, [ICC_SET_DNAT4] = ICC_SET_DNAT6,
-		[ICC_SET_EGRESS4] = ICC_SET_EGRESS6,
-		[ICC_SET_EGRESS4ICMP] = ICC_SET_EGRESS6ICMP,
-		[ICC_SET_EGRESS4ANY] = ICC_SET_EGRESS6ANY,
-	};
-
-	return v6 ? six[s] : s;
+	return v6 ? icc_set_v6(s) : s;
 }
 
 static int compile_port(struct cctx *c, bool v6, const void *src,

@@ -509,12 +509,3 @@ static void relay_sweep(struct relay *r)
 		listener_free(l);
 	}
 }
-
-size_t relay_count(const struct relay *r)
-{
-	size_t n = 0;
-
-	for (const struct listener *l = r->ls; l; l = l->next)
-		n++;
-	return n;
-}

@@ -46,12 +46,11 @@ static void key_flow(struct icc_key *k, const struct icc_flow *f, bool dst)
 		key_ipv4(k, dst ? f->dst : f->src);
 }
 
-/* The IPv4 set of a kind, or its IPv6 twin. */
+/* The IPv4 set of a kind, or its IPv6 twin for an IPv6 flow. */
 static const struct icc_set *fam_set(const struct icc_ruleset *rs,
-				     enum icc_set_id s4, enum icc_set_id s6,
-				     const struct icc_flow *f)
+				     enum icc_set_id s4, const struct icc_flow *f)
 {
-	return &rs->sets[f->v6 ? s6 : s4];
+	return &rs->sets[f->v6 ? icc_set_v6(s4) : s4];
 }
 
 static bool is_echo(const struct icc_flow *f)
@@ -68,7 +67,7 @@ static bool is_icmp(const struct icc_flow *f)
 static const uint8_t *bridge_of(const struct icc_ruleset *rs,
 				const struct icc_flow *f, bool dst)
 {
-	const struct icc_set *s = fam_set(rs, ICC_SET_SUBNETS4, ICC_SET_SUBNETS6, f);
+	const struct icc_set *s = fam_set(rs, ICC_SET_SUBNETS4, f);
 	struct icc_key k = { .len = 0 };
 
 	key_flow(&k, f, dst);
@@ -120,17 +119,17 @@ static bool egress_allows(const struct icc_ruleset *rs, const struct icc_flow *f
 		return true;
 	key_flow(&pair, f, false);
 	key_flow(&pair, f, true);
-	if (egress_has(fam_set(rs, ICC_SET_EGRESS4ANY, ICC_SET_EGRESS6ANY, f), br,
+	if (egress_has(fam_set(rs, ICC_SET_EGRESS4ANY, f), br,
 		       &pair, skip))
 		return true;
 	if (is_icmp(f))
 		return is_echo(f) &&
-		       egress_has(fam_set(rs, ICC_SET_EGRESS4ICMP, ICC_SET_EGRESS6ICMP, f),
+		       egress_has(fam_set(rs, ICC_SET_EGRESS4ICMP, f),
 				  br, &pair, skip);
 	full = pair;
 	key_proto(&full, f->proto);
 	key_port(&full, f->dport);
-	return egress_has(fam_set(rs, ICC_SET_EGRESS4, ICC_SET_EGRESS6, f), br,
+	return egress_has(fam_set(rs, ICC_SET_EGRESS4, f), br,
 			  &full, skip);
 }
 
@@ -163,7 +162,7 @@ static bool published_allows(const struct icc_ruleset *rs,
 	key_flow(&k, f, true);
 	key_proto(&k, f->proto);
 	key_port(&k, f->dport);
-	return set_has(fam_set(rs, ICC_SET_PUBLISHED4, ICC_SET_PUBLISHED6, f), &k);
+	return set_has(fam_set(rs, ICC_SET_PUBLISHED4, f), &k);
 }
 
 bool ruleset_flow_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
@@ -183,16 +182,16 @@ bool ruleset_link_allows(const struct icc_ruleset *rs, const struct icc_flow *f)
 
 	key_flow(&pair, f, false);
 	key_flow(&pair, f, true);
-	if (set_has(fam_set(rs, ICC_SET_LINKS4ANY, ICC_SET_LINKS6ANY, f), &pair))
+	if (set_has(fam_set(rs, ICC_SET_LINKS4ANY, f), &pair))
 		return true;
 	if (is_icmp(f))
 		return is_echo(f) &&
-		       set_has(fam_set(rs, ICC_SET_LINKS4ICMP, ICC_SET_LINKS6ICMP, f), &pair);
+		       set_has(fam_set(rs, ICC_SET_LINKS4ICMP, f), &pair);
 	if (f->proto != IPPROTO_TCP && f->proto != IPPROTO_UDP)
 		return false;
 	full = pair;
 	key_proto(&full, f->proto);
 	key_port(&full, f->dport);
-	return set_has(fam_set(rs, ICC_SET_LINKS4, ICC_SET_LINKS6, f), &full) ||
-	       set_has(fam_set(rs, ICC_SET_LINKS4R, ICC_SET_LINKS6R, f), &full);
+	return set_has(fam_set(rs, ICC_SET_LINKS4, f), &full) ||
+	       set_has(fam_set(rs, ICC_SET_LINKS4R, f), &full);
 }

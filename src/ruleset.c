@@ -106,6 +106,22 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 		"iifname . ether saddr . @th,64,128" },
 };
 
+enum icc_set_id icc_set_v6(enum icc_set_id s)
+{
+	static const enum icc_set_id six[ICC_NSETS] = {
+		[ICC_SET_SUBNETS4] = ICC_SET_SUBNETS6,
+		[ICC_SET_LINKS4] = ICC_SET_LINKS6, [ICC_SET_LINKS4R] = ICC_SET_LINKS6R,
+		[ICC_SET_LINKS4ICMP] = ICC_SET_LINKS6ICMP,
+		[ICC_SET_LINKS4ANY] = ICC_SET_LINKS6ANY,
+		[ICC_SET_PUBLISHED4] = ICC_SET_PUBLISHED6, [ICC_SET_DNAT4] = ICC_SET_DNAT6,
+		[ICC_SET_EGRESS4] = ICC_SET_EGRESS6,
+		[ICC_SET_EGRESS4ICMP] = ICC_SET_EGRESS6ICMP,
+		[ICC_SET_EGRESS4ANY] = ICC_SET_EGRESS6ANY,
+	};
+
+	return six[s] ? six[s] : s;
+}
+
 const struct icc_table_def icc_table_defs[ICC_NTABLES] = {
 	[ICC_TBL_INET] = { "inet", NFPROTO_INET },
 	[ICC_TBL_BRIDGE] = { "bridge", NFPROTO_BRIDGE },

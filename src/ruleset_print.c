@@ -106,7 +106,6 @@ static void print_proto(FILE *f, uint8_t p)
 	case 6: fputs("tcp", f); break;
 	case 17: fputs("udp", f); break;
 	case 1: fputs("icmp", f); break;
-	case 58: fputs("ipv6-icmp", f); break;
 	default: fprintf(f, "%u", p); break;
 	}
 }

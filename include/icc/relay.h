@@ -33,8 +33,6 @@ int relay_update(struct relay *r, const struct icc_policy *p,
  * of [::1] publishes p no longer has, keeping the others as they are.
  */
 void relay_prune(struct relay *r, const struct icc_policy *p);
-/* How many listeners are open. */
-size_t relay_count(const struct relay *r);
 void relay_close(struct relay *r);
 
 #endif

@@ -93,6 +93,8 @@ struct icc_set_def {
 };
 
 extern const struct icc_set_def icc_set_defs[ICC_NSETS];
+/* The IPv6 twin of an IPv4 set (links4 -> links6, ...); s itself if it has none. */
+enum icc_set_id icc_set_v6(enum icc_set_id s);
 
 struct icc_set {
 	const struct icc_set_def *def;
