@@ -79,7 +79,9 @@ static int compile_bridges(const struct icc_policy *p, struct icc_ruleset *rs)
 		int ret;
 
 		key_ifname(&k, b->name);
-		if ((ret = set_add(&rs->sets[ICC_SET_BRIDGES], &k, NULL, NULL, b->line)))
+		if ((ret = set_add(&rs->sets[ICC_SET_BRIDGES], &k, NULL, NULL, b->line)) ||
+		    (b->log &&
+		     (ret = set_add(&rs->sets[ICC_SET_LOGGED], &k, NULL, NULL, b->line))))
 			return ret;
 		key_ifname(&lo, b->name);
 		key_ifname(&hi, b->name);

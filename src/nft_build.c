@@ -31,6 +31,7 @@ enum { R1 = NFT_REG_1, R2 = NFT_REG_2, R9 = NFT_REG32_01,
 struct rb {
 	struct nftnl_rule *r;
 	bool ids;
+	bool counted;	/* a counted drop rule: "counter drop" */
 	int err;
 };
 
@@ -108,10 +109,18 @@ static void lookup(struct rb *b, enum icc_set_id set, int dreg, bool inv)
 	rb_add(b, e);
 }
 
+static void counter(struct rb *b)
+{
+	rb_add(b, rb_expr(b, "counter"));
+}
+
 static void verdict(struct rb *b, int v, const char *chain)
 {
-	struct nftnl_expr *e = rb_expr(b, "immediate");
+	struct nftnl_expr *e;
 
+	if (v == NF_DROP && b->counted)
+		counter(b);
+	e = rb_expr(b, "immediate");
 	if (!e)
 		return;
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
@@ -363,6 +372,36 @@ static void jump_if(struct rb *b, uint32_t key, enum icc_set_id set,
 	verdict(b, NFT_JUMP, chain);
 }
 
+/*
+ * IFACE @logged limit rate ... log prefix "icc drop KIND " group N: one
+ * NFLOG message per denied packet, at most ICC_LOG_RATE a second (with
+ * ICC_LOG_BURST at once) per rule, so a flood cannot flood the log.
+ */
+static void log_if(struct rb *b, uint32_t iface, const char *kind)
+{
+	char prefix[32];
+	struct nftnl_expr *e;
+
+	meta(b, iface, R1);
+	lookup(b, ICC_SET_LOGGED, 0, false);
+	e = rb_expr(b, "limit");
+	if (e) {
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_RATE, ICC_LOG_RATE);
+		nftnl_expr_set_u64(e, NFTNL_EXPR_LIMIT_UNIT, 1);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_BURST, ICC_LOG_BURST);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_TYPE, NFT_LIMIT_PKTS);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LIMIT_FLAGS, 0);
+	}
+	rb_add(b, e);
+	e = rb_expr(b, "log");
+	if (e) {
+		snprintf(prefix, sizeof(prefix), ICC_LOG_PREFIX "%s ", kind);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOG_PREFIX, prefix);
+		nftnl_expr_set_u16(e, NFTNL_EXPR_LOG_GROUP, ICC_LOG_GROUP);
+	}
+	rb_add(b, e);
+}
+
 /* The rules of chains input and to_host. */
 static void host_rule(struct rb *b, enum icc_rule_id id)
 {
@@ -399,6 +438,7 @@ static void host_rule(struct rb *b, enum icc_rule_id id)
 		meta(b, NFT_META_IIFNAME, R1);
 		accept_if(b, ICC_SET_HOST4ANY);
 		break;
+	case R_HOST_LOG: log_if(b, NFT_META_IIFNAME, "host"); break;
 	default:		/* R_HOST_DROP */
 		verdict(b, NF_DROP, NULL);
 	}
@@ -554,6 +594,18 @@ static void bridge_rule(struct rb *b, enum icc_rule_id id)
 	case R_EGRESS6: egress6_rule(b, ICC_SET_EGRESS6); break;
 	case R_EGRESS6ICMP: egress6_rule(b, ICC_SET_EGRESS6ICMP); break;
 	case R_EGRESS6ANY: egress6_rule(b, ICC_SET_EGRESS6ANY); break;
+	case R_FROM_LOG_LINK:	/* oifname @bridges iifname @logged limit ... log ... */
+		meta(b, NFT_META_OIFNAME, R1);
+		lookup(b, ICC_SET_BRIDGES, 0, false);
+		log_if(b, NFT_META_IIFNAME, "link");
+		break;
+	case R_FROM_LOG: log_if(b, NFT_META_IIFNAME, "egress"); break;
+	case R_TO_LOG: log_if(b, NFT_META_OIFNAME, "inbound"); break;
+	case R_FROM_DROP_LINK:	/* oifname @bridges counter drop */
+		meta(b, NFT_META_OIFNAME, R1);
+		lookup(b, ICC_SET_BRIDGES, 0, false);
+		verdict(b, NF_DROP, NULL);
+		break;
 	default:		/* R_FROM_DROP, R_TO_DROP */
 		verdict(b, NF_DROP, NULL);
 	}
@@ -607,7 +659,8 @@ static void rule_body(struct rb *b, enum icc_rule_id id)
 
 struct nftnl_rule *nft_build_rule(size_t i, bool with_ids)
 {
-	struct rb b = { .r = nftnl_rule_alloc(), .ids = with_ids };
+	struct rb b = { .r = nftnl_rule_alloc(), .ids = with_ids,
+			.counted = icc_rule_drop(icc_rule_defs[i].id) != ICC_DROP_NONE };
 
 	if (!b.r)
 		return NULL;
@@ -805,6 +858,16 @@ struct nftnl_set *nft_build_set(const struct icc_set *is, uint32_t set_id)
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, is->key_len);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(u),
 			   nftnl_udata_buf_len(u));
+	if (d->counter) {	/* every element gets its own counter */
+		struct nftnl_expr *e = nftnl_expr_alloc("counter");
+
+		if (!e) {
+			nftnl_set_free(s);
+			s = NULL;
+			goto out;
+		}
+		nftnl_set_add_expr(s, e);
+	}
 out:
 	nftnl_udata_buf_free(u);
 	return s;
@@ -868,8 +931,14 @@ int nft_rule_fingerprint(const struct nftnl_rule *r, char **out)
 	if (!it || !f)
 		goto out;
 	while ((e = nftnl_expr_iter_next(it))) {
-		nftnl_expr_snprintf(one, sizeof(one), e, NFTNL_OUTPUT_DEFAULT, 0);
-		fprintf(f, "[ %s %s] ", nftnl_expr_get_str(e, NFTNL_EXPR_NAME), one);
+		const char *name = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+
+		/* a counter's values are state, not structure */
+		if (!strcmp(name, "counter"))
+			one[0] = '\0';
+		else
+			nftnl_expr_snprintf(one, sizeof(one), e, NFTNL_OUTPUT_DEFAULT, 0);
+		fprintf(f, "[ %s %s] ", name, one);
 	}
 	ret = 0;
 out:

@@ -14,6 +14,7 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
+#include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
@@ -28,6 +29,7 @@ struct reader {
 	enum icc_table_id tbl;	/* the table being read */
 	bool set_ok[ICC_NSETS];
 	char **rules[16];	/* fingerprints per chain, in kernel order */
+	struct icc_count *counts[16];	/* and their counters' values */
 	size_t nrules[16];
 	bool chain_seen[16];
 	int err;
@@ -154,11 +156,42 @@ static int dump(struct reader *r, uint16_t type, mnl_cb_t cb)
 	return nft_request(r->n, nlh, cb, r);
 }
 
+/* A counter's values (the last counter, there is at most one). */
+static int count_cb(struct nftnl_expr *e, void *data)
+{
+	struct icc_count *c = data;
+
+	if (!strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter")) {
+		c->packets = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+		c->bytes = nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_BYTES);
+	}
+	return 0;
+}
+
+static bool rule_append(struct reader *r, int i, char *fp,
+			const struct icc_count *c)
+{
+	char **v = realloc(r->rules[i], (r->nrules[i] + 1) * sizeof(*v));
+	struct icc_count *cv;
+
+	if (!v)
+		return false;
+	r->rules[i] = v;
+	cv = realloc(r->counts[i], (r->nrules[i] + 1) * sizeof(*cv));
+	if (!cv)
+		return false;
+	r->counts[i] = cv;
+	cv[r->nrules[i]] = *c;
+	v[r->nrules[i]++] = fp;
+	return true;
+}
+
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct reader *r = data;
 	struct nftnl_rule *o = nftnl_rule_alloc();
-	char *fp = NULL, **v;
+	struct icc_count c = { 0, 0 };
+	char *fp = NULL;
 	int i;
 
 	if (!o || nftnl_rule_nlmsg_parse(nlh, o) < 0 ||
@@ -168,23 +201,21 @@ static int rule_cb(const struct nlmsghdr *nlh, void *data)
 	}
 	i = strcmp(nftnl_rule_get_str(o, NFTNL_RULE_TABLE), ICC_TABLE) ? -1 :
 	    chain_index(r, nftnl_rule_get_str(o, NFTNL_RULE_CHAIN));
+	nftnl_expr_foreach(o, count_cb, &c);
 	nftnl_rule_free(o);
 	if (i < 0) {
 		free(fp);
 		return MNL_CB_OK;	/* reported with its chain */
 	}
-	v = realloc(r->rules[i], (r->nrules[i] + 1) * sizeof(*v));
-	if (!v) {
+	if (!rule_append(r, i, fp, &c)) {
 		free(fp);
 		return MNL_CB_ERROR;
 	}
-	v[r->nrules[i]++] = fp;
-	r->rules[i] = v;
 	return MNL_CB_OK;
 }
 
-/* Rule k of chain c as we build it: its fingerprint and its text. */
-static const char *expected_rule(unsigned c, size_t k, char **fp)
+/* Rule k of chain c as we build it: its fingerprint, index and text. */
+static const char *expected_rule(unsigned c, size_t k, char **fp, size_t *idx)
 {
 	size_t seen = 0;
 
@@ -198,6 +229,7 @@ static const char *expected_rule(unsigned c, size_t k, char **fp)
 		if (o)
 			nft_rule_fingerprint(o, fp);
 		nftnl_rule_free(o);
+		*idx = j;
 		return icc_rule_defs[j].text;
 	}
 	return NULL;
@@ -213,14 +245,17 @@ static void compare_chain(struct reader *r, unsigned c)
 				  name);
 	for (size_t k = 0;; k++) {
 		char *fp;
-		const char *text = expected_rule(c, k, &fp);
+		size_t j = 0;
+		const char *text = expected_rule(c, k, &fp, &j);
 		const char *live = k < r->nrules[c] ? r->rules[c][k] : NULL;
 
 		if (!text && !live)
 			break;
 		if (text && !fp)
 			r->err = -ENOMEM;
-		if (!text || !live || !fp || strcmp(fp, live)) {
+		if (text && live && fp && !strcmp(fp, live))
+			r->rs->rule_counts[j] = r->counts[c][k];
+		else {
 			if (live)
 				ruleset_add_drift(r->rs, "- rule %s %s %s %s",
 						  FAMILY(r), ICC_TABLE, name, live);
@@ -248,6 +283,23 @@ static int set_index(const struct reader *r, const char *name)
 	return -1;
 }
 
+static int counter_expr_cb(struct nftnl_expr *e, void *data)
+{
+	int *n = data;
+
+	*n += strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") ? 100 : 1;
+	return 0;
+}
+
+/* A counted set has one counter expression; others none. */
+static bool set_counts_match(const struct nftnl_set *s, bool counter)
+{
+	int n = 0;
+
+	nftnl_set_expr_foreach(s, counter_expr_cb, &n);
+	return n == (counter ? 1 : 0);
+}
+
 /* Our type, or drift: an edited set is replaced, not trusted. */
 static bool set_matches(const struct nftnl_set *s, const struct icc_set *want)
 {
@@ -264,7 +316,8 @@ static bool set_matches(const struct nftnl_set *s, const struct icc_set *want)
 	     (nftnl_set_get_u32(s, NFTNL_SET_FLAGS) & mask) ==
 	     (nftnl_set_get_u32(ref, NFTNL_SET_FLAGS) & mask) &&
 	     (!want->data_len ||
-	      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN) == want->data_len);
+	      nftnl_set_get_u32(s, NFTNL_SET_DATA_LEN) == want->data_len) &&
+	     set_counts_match(s, want->def->counter);
 	nftnl_set_free(ref);
 	return ok;
 }
@@ -353,8 +406,11 @@ static int read_elems(struct reader *r, int i)
 	it = nftnl_set_elems_iter_create(s);
 	ret = it ? 0 : -ENOMEM;
 	while (it && !ret && (el = nftnl_set_elems_iter_next(it))) {
+		struct icc_count c = { 0, 0 };
+
+		nftnl_set_elem_expr_foreach(el, count_cb, &c);
 		if (elem_pack(is, el, packed))
-			ret = set_add_raw(is, packed, 0);
+			ret = set_add_raw(is, packed, 0, is->def->counter ? &c : NULL);
 		else
 			ret = ruleset_add_drift(r->rs, "- element %s %s %s (malformed)",
 						FAMILY(r), ICC_TABLE, is->def->name);
@@ -372,6 +428,7 @@ static void reader_free(struct reader *r)
 		for (size_t k = 0; k < r->nrules[c]; k++)
 			free(r->rules[c][k]);
 		free(r->rules[c]);
+		free(r->counts[c]);
 	}
 }
 
@@ -431,7 +488,7 @@ static int read_once(struct icc_nft *n, struct icc_ruleset **out)
 	uint32_t gen2 = 0;
 	int ret = -ENOMEM;
 
-	if (!r.rs)
+	if (!r.rs || !(r.rs->rule_counts = calloc(icc_nrules, sizeof(struct icc_count))))
 		goto out;
 	if ((ret = nft_genid(n, &r.rs->genid)) || (ret = read_tables(&r)))
 		goto out;

@@ -33,7 +33,7 @@ static const char *const discovery_keys[] = {
 	"netns", "docker", "docker_netns", "lxc", "lxc_cgroup", NULL
 };
 static const char *const bridge_keys[] = {
-	"name", "subnet", "uplink", "masquerade", "egress", "host_ports", NULL
+	"name", "subnet", "uplink", "masquerade", "egress", "host_ports", "log", NULL
 };
 static const char *const container_keys[] = {
 	"bridge", "ip", "name", "labels", NULL
@@ -534,6 +534,24 @@ static bool get_bool(struct policy_ctx *c, const char *label,
 	return true;
 }
 
+/* log = "denied" | "none": whether denied connections are logged. */
+static bool get_log(struct policy_ctx *c, const char *label,
+		    const config_setting_t *g, bool *out)
+{
+	const char *v = "denied";
+	char q[QUOTE_LEN];
+	int line, r = get_string(c, label, g, "log", false, &v, &line);
+
+	if (r < 0)
+		return false;
+	*out = !strcmp(v, "denied");
+	if (*out || !strcmp(v, "none"))
+		return true;
+	policy_err(c, line, "%s: log must be \"denied\" or \"none\", not %s",
+		   label, quote(q, v));
+	return false;
+}
+
 /* An interface name member; "" stays in out when it is optional and absent. */
 static bool get_ifname(struct policy_ctx *c, const char *label,
 		       const config_setting_t *g, const char *key,
@@ -692,6 +710,7 @@ static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
 	ok &= get_ifname(c, label, g, "uplink", false, b.uplink, &src.uplink);
 	ok &= get_bool(c, label, g, "masquerade", &masq);
 	ok &= get_bool(c, label, g, "egress", &egress);
+	ok &= get_log(c, label, g, &b.log);
 	/*
 	 * Without an uplink there is nowhere to masquerade or egress to.
 	 * An uplink that is present but invalid has been reported already.

@@ -97,6 +97,8 @@ static void print_bridge(FILE *f, const struct icc_bridge *b, bool last)
 	if (b->uplink[0])
 		fprintf(f, " uplink = \"%s\"; masquerade = %s; egress = %s;",
 			b->uplink, bool_str(b->masquerade), bool_str(b->egress));
+	if (!b->log)
+		fprintf(f, " log = \"none\";");
 	if (b->nhost_ports) {
 		fprintf(f, " ");
 		print_ports(f, "host_ports", b->host_ports, b->nhost_ports);

@@ -13,6 +13,8 @@
 const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 	[ICC_SET_BRIDGES] = { "bridges", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
 		false, -1, "managed bridges" },
+	[ICC_SET_LOGGED] = { "logged", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
+		false, -1, "bridges whose denied connections are logged (NFLOG)" },
 	[ICC_SET_SUBNETS4] = { "subnets4", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IPV4),
 		0, K(0), true, -1, "the only sources each bridge may forward" },
 	[ICC_SET_SUBNETS6] = { "subnets6", ICC_TBL_INET, 2, K(ICC_T_IFNAME, ICC_T_IPV6),
@@ -25,25 +27,33 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 		0, K(0), false, -1, "bridge . uplink: where IPv6 egress rules lead" },
 	[ICC_SET_LINKS4] = { "links4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
-		false, -1, "links, exact ports (hash: O(1))" },
+		false, -1, "links, exact ports (hash: O(1))",
+		.counter = true },
 	/* Ranges live apart from exact ports: interval sets cost more. */
 	[ICC_SET_LINKS4R] = { "links4r", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
-		true, 3, "links, port ranges" },
+		true, 3, "links, port ranges",
+		.counter = true },
 	[ICC_SET_LINKS4ICMP] = { "links4icmp", ICC_TBL_INET, 2, K(ICC_T_IPV4, ICC_T_IPV4),
-		0, K(0), false, -1, "links allowing echo request" },
+		0, K(0), false, -1, "links allowing echo request",
+		.counter = true },
 	[ICC_SET_LINKS4ANY] = { "links4any", ICC_TBL_INET, 2, K(ICC_T_IPV4, ICC_T_IPV4),
-		0, K(0), false, -1, "links allowing everything" },
+		0, K(0), false, -1, "links allowing everything",
+		.counter = true },
 	[ICC_SET_LINKS6] = { "links6", ICC_TBL_INET, 4,
 		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
-		false, -1, "IPv6 links, exact ports" },
+		false, -1, "IPv6 links, exact ports",
+		.counter = true },
 	[ICC_SET_LINKS6R] = { "links6r", ICC_TBL_INET, 4,
 		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
-		true, 3, "IPv6 links, port ranges" },
+		true, 3, "IPv6 links, port ranges",
+		.counter = true },
 	[ICC_SET_LINKS6ICMP] = { "links6icmp", ICC_TBL_INET, 2, K(ICC_T_IPV6, ICC_T_IPV6),
-		0, K(0), false, -1, "IPv6 links allowing echo request" },
+		0, K(0), false, -1, "IPv6 links allowing echo request",
+		.counter = true },
 	[ICC_SET_LINKS6ANY] = { "links6any", ICC_TBL_INET, 2, K(ICC_T_IPV6, ICC_T_IPV6),
-		0, K(0), false, -1, "IPv6 links allowing everything" },
+		0, K(0), false, -1, "IPv6 links allowing everything",
+		.counter = true },
 	[ICC_SET_PUBLISHED4] = { "published4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT), 0, K(0),
 		true, 0, "published ports: source . container . proto . port" },
@@ -53,14 +63,17 @@ const struct icc_set_def icc_set_defs[ICC_NSETS] = {
 	[ICC_SET_DNAT4] = { "dnat4", ICC_TBL_INET, 4,
 		K(ICC_T_IPV4, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), true, 0,
-		"public publishes: source . host addr . proto . port" },
+		"public publishes: source . host addr . proto . port",
+		.counter = true },
 	[ICC_SET_DNAT6] = { "dnat6", ICC_TBL_INET, 4,
 		K(ICC_T_IPV6, ICC_T_IPV6, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV6, ICC_T_PORT), true, 0,
-		"public IPv6 publishes: source . host addr . proto . port" },
+		"public IPv6 publishes: source . host addr . proto . port",
+		.counter = true },
 	[ICC_SET_LOCAL4] = { "local4", ICC_TBL_INET, 3, K(ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT),
 		2, K(ICC_T_IPV4, ICC_T_PORT), false, -1,
-		"loopback publishes: host addr . proto . port" },
+		"loopback publishes: host addr . proto . port",
+		.counter = true },
 	[ICC_SET_HOST4] = { "host4", ICC_TBL_INET, 3, K(ICC_T_IFNAME, ICC_T_PROTO, ICC_T_PORT),
 		0, K(0), true, 2, "host services: bridge . proto . port" },
 	[ICC_SET_HOST4ICMP] = { "host4icmp", ICC_TBL_INET, 1, K(ICC_T_IFNAME), 0, K(0),
@@ -158,18 +171,46 @@ const size_t icc_nchains = sizeof(icc_chain_defs) / sizeof(icc_chain_defs[0]);
 
 #define PORTKEY "ip saddr . ip daddr . meta l4proto . th dport"
 #define PORTKEY6 "ip6 saddr . ip6 daddr . meta l4proto . th dport"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define LOG(kind) "limit rate " STR(ICC_LOG_RATE) "/second burst " STR(ICC_LOG_BURST) \
+	" packets log prefix \"" ICC_LOG_PREFIX kind " \" group " STR(ICC_LOG_GROUP)
+
+enum icc_drop_kind icc_rule_drop(enum icc_rule_id id)
+{
+	switch (id) {
+	case R_FROM_DROP_LINK: return ICC_DROP_LINK;
+	case R_FROM_DROP: return ICC_DROP_EGRESS;
+	case R_TO_DROP: return ICC_DROP_INBOUND;
+	case R_HOST_DROP: return ICC_DROP_HOST;
+	case R_FROM_INVALID: case R_HOST_INVALID: return ICC_DROP_INVALID;
+	case R_FROM_SUBNET4: case R_FROM_SUBNET6: return ICC_DROP_SPOOFED;
+	case R_LOOPBACK_GUARD: return ICC_DROP_LOOPBACK;
+	case R_PORT_MAC: case R_PORT_NA6: case R_PORT_DROP: return ICC_DROP_PORT;
+	case R_PORT_RA: return ICC_DROP_RA;
+	default: return ICC_DROP_NONE;
+	}
+}
+
+const char *const icc_drop_names[ICC_NDROPS] = {
+	[ICC_DROP_NONE] = "none", [ICC_DROP_LINK] = "link",
+	[ICC_DROP_EGRESS] = "egress", [ICC_DROP_INBOUND] = "inbound",
+	[ICC_DROP_HOST] = "host", [ICC_DROP_INVALID] = "invalid",
+	[ICC_DROP_SPOOFED] = "spoofed", [ICC_DROP_LOOPBACK] = "loopback",
+	[ICC_DROP_PORT] = "port", [ICC_DROP_RA] = "router_advert",
+};
 const struct icc_rule_def icc_rule_defs[] = {
 	/* route_localnet makes 127/8 routable from outside: CVE-2020-8558. */
-	{ C_RAW_PRE, R_LOOPBACK_GUARD, "iifname != \"lo\" ip daddr 127.0.0.0/8 drop" },
+	{ C_RAW_PRE, R_LOOPBACK_GUARD, "iifname != \"lo\" ip daddr 127.0.0.0/8 counter drop" },
 	{ C_FORWARD, R_FWD_FROM, "iifname @bridges jump from_bridge" },
 	{ C_FORWARD, R_FWD_TO, "oifname @bridges jump to_bridge" },
 	{ C_FROM_BRIDGE, R_FROM_ESTABLISHED, "ct state established,related accept" },
 	/* Untracked by conntrack (so "invalid"), and IPv6 needs them. */
 	{ C_FROM_BRIDGE, R_FROM_NS, "icmpv6 type nd-neighbor-solicit accept" },
 	{ C_FROM_BRIDGE, R_FROM_NA, "icmpv6 type nd-neighbor-advert accept" },
-	{ C_FROM_BRIDGE, R_FROM_INVALID, "ct state invalid drop" },
-	{ C_FROM_BRIDGE, R_FROM_SUBNET4, "iifname . ip saddr != @subnets4 drop" },
-	{ C_FROM_BRIDGE, R_FROM_SUBNET6, "iifname . ip6 saddr != @subnets6 drop" },
+	{ C_FROM_BRIDGE, R_FROM_INVALID, "ct state invalid counter drop" },
+	{ C_FROM_BRIDGE, R_FROM_SUBNET4, "iifname . ip saddr != @subnets4 counter drop" },
+	{ C_FROM_BRIDGE, R_FROM_SUBNET6, "iifname . ip6 saddr != @subnets6 counter drop" },
 	{ C_FROM_BRIDGE, R_LINKS4, PORTKEY " @links4 accept" },
 	{ C_FROM_BRIDGE, R_LINKS4R, PORTKEY " @links4r accept" },
 	{ C_FROM_BRIDGE, R_LINKS4ICMP, "icmp type echo-request ip saddr . ip daddr @links4icmp accept" },
@@ -187,11 +228,16 @@ const struct icc_rule_def icc_rule_defs[] = {
 	{ C_FROM_BRIDGE, R_EGRESS6, "iifname . oifname @uplinks iifname . " PORTKEY6 " @egress6 accept" },
 	{ C_FROM_BRIDGE, R_EGRESS6ICMP, "icmpv6 type echo-request iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6icmp accept" },
 	{ C_FROM_BRIDGE, R_EGRESS6ANY, "iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6any accept" },
-	{ C_FROM_BRIDGE, R_FROM_DROP, "drop" },
+	/* Denied: logged (rate-limited, where the bridge says so), counted by kind. */
+	{ C_FROM_BRIDGE, R_FROM_LOG_LINK, "oifname @bridges iifname @logged " LOG("link") },
+	{ C_FROM_BRIDGE, R_FROM_DROP_LINK, "oifname @bridges counter drop" },
+	{ C_FROM_BRIDGE, R_FROM_LOG, "iifname @logged " LOG("egress") },
+	{ C_FROM_BRIDGE, R_FROM_DROP, "counter drop" },
 	{ C_TO_BRIDGE, R_TO_ESTABLISHED, "ct state established,related accept" },
 	{ C_TO_BRIDGE, R_TO_PUBLISHED4, "ct status dnat " PORTKEY " @published4 accept" },
 	{ C_TO_BRIDGE, R_TO_PUBLISHED6, "ct status dnat " PORTKEY6 " @published6 accept" },
-	{ C_TO_BRIDGE, R_TO_DROP, "drop" },
+	{ C_TO_BRIDGE, R_TO_LOG, "oifname @logged " LOG("inbound") },
+	{ C_TO_BRIDGE, R_TO_DROP, "counter drop" },
 	{ C_NAT_PRE, R_DNAT4_TCP, "fib daddr type local meta l4proto tcp dnat ip to " PORTKEY " map @dnat4" },
 	{ C_NAT_PRE, R_DNAT4_UDP, "fib daddr type local meta l4proto udp dnat ip to " PORTKEY " map @dnat4" },
 	{ C_NAT_PRE, R_DNAT6_TCP, "fib daddr type local meta l4proto tcp dnat ip6 to " PORTKEY6 " map @dnat6" },
@@ -209,15 +255,16 @@ const struct icc_rule_def icc_rule_defs[] = {
 	 * host (conntrack does not track them: before the invalid drop);
 	 * echo requests are host_ports' "icmp" like IPv4's. */
 	{ C_TO_HOST, R_HOST_ICMPV6, "icmpv6 type != echo-request accept" },
-	{ C_TO_HOST, R_HOST_INVALID, "ct state invalid drop" },
+	{ C_TO_HOST, R_HOST_INVALID, "ct state invalid counter drop" },
 	{ C_TO_HOST, R_HOST4, "iifname . meta l4proto . th dport @host4 accept" },
 	{ C_TO_HOST, R_HOST4ICMP, "icmp type echo-request iifname @host4icmp accept" },
 	{ C_TO_HOST, R_HOST6ICMP, "icmpv6 type echo-request iifname @host4icmp accept" },
 	{ C_TO_HOST, R_HOST4ANY, "iifname @host4any accept" },
-	{ C_TO_HOST, R_HOST_DROP, "drop" },
+	{ C_TO_HOST, R_HOST_LOG, "iifname @logged " LOG("host") },
+	{ C_TO_HOST, R_HOST_DROP, "counter drop" },
 	/* table bridge icc: what a port may send, bound by world_ports() */
 	{ C_BR_PRE, R_BR_JUMP, "iifname @ports jump from_port" },
-	{ C_FROM_PORT, R_PORT_MAC, "iifname . ether saddr != @port_mac drop" },
+	{ C_FROM_PORT, R_PORT_MAC, "iifname . ether saddr != @port_mac counter drop" },
 	{ C_FROM_PORT, R_PORT_ARP, "ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept" },
 	/* ARP probes (RFC 5227) have no sender address yet */
 	{ C_FROM_PORT, R_PORT_ARP_PROBE, "ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept" },
@@ -225,14 +272,14 @@ const struct icc_rule_def icc_rule_defs[] = {
 	/* DHCP (LXC's dnsmasq): no address before the lease */
 	{ C_FROM_PORT, R_PORT_DHCP, "ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept" },
 	/* a container is never a router */
-	{ C_FROM_PORT, R_PORT_RA, "ether type ip6 icmpv6 type nd-router-advert drop" },
+	{ C_FROM_PORT, R_PORT_RA, "ether type ip6 icmpv6 type nd-router-advert counter drop" },
 	/* duplicate address detection: ICMPv6 from :: */
 	{ C_FROM_PORT, R_PORT_DAD6, "ether type ip6 ip6 saddr :: meta l4proto ipv6-icmp accept" },
 	/* a neighbour advertisement for an address not the port's */
-	{ C_FROM_PORT, R_PORT_NA6, "icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 drop" },
+	{ C_FROM_PORT, R_PORT_NA6, "icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 counter drop" },
 	{ C_FROM_PORT, R_PORT_IP6, "ether type ip6 iifname . ether saddr . ip6 saddr @port_ip6 accept" },
 	/* anything else: other ethertypes, VLAN tags */
-	{ C_FROM_PORT, R_PORT_DROP, "drop" },
+	{ C_FROM_PORT, R_PORT_DROP, "counter drop" },
 };
 const size_t icc_nrules = sizeof(icc_rule_defs) / sizeof(icc_rule_defs[0]);
 
@@ -318,7 +365,9 @@ void ruleset_free(struct icc_ruleset *rs)
 	for (int i = 0; i < ICC_NSETS; i++) {
 		free(rs->sets[i].elems);
 		free(rs->sets[i].lines);
+		free(rs->sets[i].counts);
 	}
+	free(rs->rule_counts);
 	for (size_t i = 0; i < rs->ndrift; i++)
 		free(rs->drift[i]);
 	free(rs->drift);
@@ -359,17 +408,50 @@ static int set_grow(struct icc_set *s)
 	if (!l)
 		return -ENOMEM;
 	s->lines = l;
+	if (s->counts) {
+		struct icc_count *c = realloc(s->counts, cap * sizeof(*c));
+
+		if (!c)
+			return -ENOMEM;
+		s->counts = c;
+	}
 	s->cap = cap;
 	return 0;
 }
 
-int set_add_raw(struct icc_set *s, const uint8_t *elem, int line)
+int set_add_raw(struct icc_set *s, const uint8_t *elem, int line,
+		const struct icc_count *cnt)
 {
+	if (cnt && !s->counts) {	/* then grown with the rest */
+		s->counts = calloc(s->cap ? s->cap : 1, sizeof(*s->counts));
+		if (!s->counts)
+			return -ENOMEM;
+	}
 	if (set_grow(s) < 0)
 		return -ENOMEM;
 	memcpy(s->elems + s->n * s->stride, elem, s->stride);
+	if (s->counts)
+		s->counts[s->n] = cnt ? *cnt : (struct icc_count){ 0, 0 };
 	s->lines[s->n++] = line;
 	return 0;
+}
+
+long set_find(const struct icc_set *s, const uint8_t *e)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(set_elem(s, mid), e, s->stride);
+
+		if (!r)
+			return (long)mid;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
 }
 
 int set_add(struct icc_set *s, const struct icc_key *key,
@@ -388,7 +470,7 @@ int set_add(struct icc_set *s, const struct icc_key *key,
 	}
 	if (data)
 		memcpy(e + off, data->b, s->data_len);
-	return set_add_raw(s, e, line);
+	return set_add_raw(s, e, line, NULL);
 }
 
 /* The value of a field as a number, for merging ranges. */
@@ -465,7 +547,8 @@ static bool same_but_field(const struct sort_ctx *c, const uint8_t *x,
 
 /* Puts the elements in the order idx gives, dropping those marked gone. */
 static void set_permute(struct icc_set *s, const size_t *idx, size_t n,
-			const bool *gone, uint8_t *tmp, int *tmpl)
+			const bool *gone, uint8_t *tmp, int *tmpl,
+			struct icc_count *tmpc)
 {
 	size_t m = 0;
 
@@ -473,10 +556,14 @@ static void set_permute(struct icc_set *s, const size_t *idx, size_t n,
 		if (gone && gone[i])
 			continue;
 		memcpy(tmp + m * s->stride, set_elem(s, idx[i]), s->stride);
+		if (s->counts)
+			tmpc[m] = s->counts[idx[i]];
 		tmpl[m++] = s->lines[idx[i]];
 	}
 	memcpy(s->elems, tmp, m * s->stride);
 	memcpy(s->lines, tmpl, m * sizeof(int));
+	if (s->counts)
+		memcpy(s->counts, tmpc, m * sizeof(*tmpc));
 	s->n = m;
 }
 
@@ -486,12 +573,13 @@ static int sort_pass(struct icc_set *s, struct sort_ctx *c, bool merge)
 	bool *gone = calloc(s->n, sizeof(*gone));
 	uint8_t *tmp = malloc(s->n * s->stride);
 	int *tmpl = malloc(s->n * sizeof(*tmpl));
+	struct icc_count *tmpc = s->counts ? malloc(s->n * sizeof(*tmpc)) : NULL;
 	enum icc_dtype t = s->def->key[s->def->merge_field < 0 ? 0 :
 					s->def->merge_field];
 	size_t last = 0;
 	int ret = -ENOMEM;
 
-	if (!idx || !gone || !tmp || !tmpl)
+	if (!idx || !gone || !tmp || !tmpl || (s->counts && !tmpc))
 		goto out;
 	for (size_t i = 0; i < s->n; i++)
 		idx[i] = i;
@@ -518,9 +606,10 @@ static int sort_pass(struct icc_set *s, struct sort_ctx *c, bool merge)
 			last = i;
 		}
 	}
-	set_permute(s, idx, s->n, gone, tmp, tmpl);
+	set_permute(s, idx, s->n, gone, tmp, tmpl, tmpc);
 	ret = 0;
 out:
+	free(tmpc);
 	free(idx);
 	free(gone);
 	free(tmp);

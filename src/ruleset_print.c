@@ -34,6 +34,8 @@ void set_print_decl(FILE *f, const struct icc_set *s)
 	fputs(";", f);
 	if (s->def->interval)
 		fputs(" flags interval;", f);
+	if (s->def->counter)
+		fputs(" counter;", f);
 }
 
 static uint32_t be32(const uint8_t *p)

@@ -66,6 +66,7 @@ struct icc_bridge {
 	char uplink[ICC_IFNAMSIZ];	/* "" when the bridge has no uplink */
 	bool masquerade;		/* default: true when uplink is set */
 	bool egress;			/* default: true when uplink is set */
+	bool log;			/* log = "denied" (default) or "none" */
 	struct icc_port *host_ports;	/* host services its containers may use */
 	size_t nhost_ports;
 	int line;

@@ -34,6 +34,17 @@ struct icc_table_def {
 };
 
 extern const struct icc_table_def icc_table_defs[ICC_NTABLES];
+/*
+ * Denied new connections are logged through NFLOG to this group (not the
+ * kernel's `log`: inside a network namespace that stays silent unless the
+ * host-wide net.netfilter.nf_log_all_netns is set, and its static prefix
+ * could not name both sides). icc-policyd listens and names them.
+ */
+#define ICC_LOG_GROUP		2712
+#define ICC_LOG_PREFIX		"icc drop "
+#define ICC_LOG_RATE		10	/* lines per second, per kind */
+#define ICC_LOG_BURST		20
+
 #define ICC_KEY_MAX		64	/* NFT_REG32_COUNT * 4 */
 #define ICC_DATA_MAX		32
 
@@ -43,6 +54,7 @@ enum icc_dtype { ICC_T_IFNAME, ICC_T_IPV4, ICC_T_PROTO, ICC_T_PORT, ICC_T_ETHER,
 
 enum icc_set_id {
 	ICC_SET_BRIDGES,	/* managed bridges */
+	ICC_SET_LOGGED,		/* bridges whose denied connections are logged */
 	ICC_SET_SUBNETS4,	/* bridge . subnet: where a source may come from */
 	ICC_SET_SUBNETS6,
 	ICC_SET_EGRESS,		/* bridge . uplink: new connections out */
@@ -90,17 +102,24 @@ struct icc_set_def {
 	int8_t merge_field;	/* field whose overlapping ranges are merged, or -1 */
 	const char *comment;
 	const char *typeof_text;	/* declared with typeof (raw fields), or NULL */
+	bool counter;		/* each element counts the packets it matched */
 };
 
 extern const struct icc_set_def icc_set_defs[ICC_NSETS];
 /* The IPv6 twin of an IPv4 set (links4 -> links6, ...); s itself if it has none. */
 enum icc_set_id icc_set_v6(enum icc_set_id s);
 
+/* A kernel counter, as read back. */
+struct icc_count {
+	uint64_t packets, bytes;
+};
+
 struct icc_set {
 	const struct icc_set_def *def;
 	size_t key_len, data_len, stride;
 	uint8_t *elems;		/* n * stride bytes */
 	int *lines;		/* policy line of each element, 0 if unknown */
+	struct icc_count *counts;	/* live counted sets: each element's, or NULL */
 	size_t n, cap;
 };
 
@@ -123,15 +142,35 @@ enum icc_rule_id {
 	R_LINKS6, R_LINKS6R, R_LINKS6ICMP, R_LINKS6ANY,
 	R_FROM_PUBLISHED4, R_FROM_PUBLISHED6, R_EGRESS,
 	R_EGRESS4, R_EGRESS4ICMP, R_EGRESS4ANY,
-	R_EGRESS6, R_EGRESS6ICMP, R_EGRESS6ANY, R_FROM_DROP,
-	R_TO_ESTABLISHED, R_TO_PUBLISHED4, R_TO_PUBLISHED6, R_TO_DROP,
+	R_EGRESS6, R_EGRESS6ICMP, R_EGRESS6ANY,
+	R_FROM_LOG_LINK, R_FROM_DROP_LINK, R_FROM_LOG, R_FROM_DROP,
+	R_TO_ESTABLISHED, R_TO_PUBLISHED4, R_TO_PUBLISHED6, R_TO_LOG, R_TO_DROP,
 	R_DNAT4_TCP, R_DNAT4_UDP, R_DNAT6_TCP, R_DNAT6_UDP,
 	R_LOCAL4_TCP, R_LOCAL4_UDP, R_MASQ_LOOPBACK, R_MASQ,
 	R_INPUT_JUMP, R_HOST_ESTABLISHED, R_HOST_ICMPV6, R_HOST_INVALID,
-	R_HOST4, R_HOST4ICMP, R_HOST6ICMP, R_HOST4ANY, R_HOST_DROP,
+	R_HOST4, R_HOST4ICMP, R_HOST6ICMP, R_HOST4ANY, R_HOST_LOG, R_HOST_DROP,
 	R_BR_JUMP, R_PORT_MAC, R_PORT_ARP, R_PORT_ARP_PROBE, R_PORT_IP4,
 	R_PORT_DHCP, R_PORT_RA, R_PORT_DAD6, R_PORT_NA6, R_PORT_IP6, R_PORT_DROP,
 };
+
+/* What a counted drop rule drops (status and audit report these). */
+enum icc_drop_kind {
+	ICC_DROP_NONE,
+	ICC_DROP_LINK,		/* container to container, no link allows it */
+	ICC_DROP_EGRESS,	/* container to elsewhere */
+	ICC_DROP_INBOUND,	/* elsewhere to a container, not published */
+	ICC_DROP_HOST,		/* container to the host, no host_ports */
+	ICC_DROP_INVALID,	/* conntrack state invalid */
+	ICC_DROP_SPOOFED,	/* a source outside the bridge's subnet */
+	ICC_DROP_LOOPBACK,	/* 127.0.0.0/8 from outside (route_localnet) */
+	ICC_DROP_PORT,		/* a frame its port may not send (MAC, ARP, IP, NA, ...) */
+	ICC_DROP_RA,		/* a router advertisement from a container */
+	ICC_NDROPS
+};
+
+extern const char *const icc_drop_names[ICC_NDROPS];
+/* What a rule drops and counts ("counter drop"), or ICC_DROP_NONE. */
+enum icc_drop_kind icc_rule_drop(enum icc_rule_id id);
 
 struct icc_rule_def {
 	unsigned chain;		/* index into icc_chain_defs */
@@ -152,6 +191,7 @@ struct icc_ruleset {
 	char **drift;		/* live: "-"/"+" lines for structural differences */
 	size_t ndrift;
 	uint32_t genid;		/* live: generation the state was read at */
+	struct icc_count *rule_counts;	/* live, intact: per icc_rule_defs entry */
 	struct icc_set sets[ICC_NSETS];
 };
 
@@ -180,8 +220,11 @@ int ruleset_add_drift(struct icc_ruleset *rs, const char *fmt, ...)
  * Returns 0 or -ENOMEM. */
 int set_add(struct icc_set *s, const struct icc_key *key,
 	    const struct icc_key *end, const struct icc_key *data, int line);
-/* Raw form, for elements read back from the kernel. */
-int set_add_raw(struct icc_set *s, const uint8_t *elem, int line);
+/* Raw form, for elements read back from the kernel; cnt may be NULL. */
+int set_add_raw(struct icc_set *s, const uint8_t *elem, int line,
+		const struct icc_count *cnt);
+/* The index of the element equal to e in a sorted set, or -1. */
+long set_find(const struct icc_set *s, const uint8_t *e);
 /* Sorts, merges overlapping ranges in merge_field, drops duplicates.
  * Every set is kept in this canonical order. Returns 0 or -ENOMEM. */
 int set_canonicalize(struct icc_set *s);

@@ -150,16 +150,17 @@ static void test_set_decls(void **state)
 {
 	static const char *const want[ICC_NSETS] = {
 		[ICC_SET_BRIDGES] = "type ifname;",
+		[ICC_SET_LOGGED] = "type ifname;",
 		[ICC_SET_SUBNETS4] = "type ifname . ipv4_addr; flags interval;",
 		[ICC_SET_EGRESS] = "type ifname . ifname;",
 		[ICC_SET_MASQ] = "type ifname . ifname;",
-		[ICC_SET_LINKS4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service;",
-		[ICC_SET_LINKS4R] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval;",
-		[ICC_SET_LINKS4ICMP] = "type ipv4_addr . ipv4_addr;",
-		[ICC_SET_LINKS4ANY] = "type ipv4_addr . ipv4_addr;",
+		[ICC_SET_LINKS4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service; counter;",
+		[ICC_SET_LINKS4R] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval; counter;",
+		[ICC_SET_LINKS4ICMP] = "type ipv4_addr . ipv4_addr; counter;",
+		[ICC_SET_LINKS4ANY] = "type ipv4_addr . ipv4_addr; counter;",
 		[ICC_SET_PUBLISHED4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service; flags interval;",
-		[ICC_SET_DNAT4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; flags interval;",
-		[ICC_SET_LOCAL4] = "type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service;",
+		[ICC_SET_DNAT4] = "type ipv4_addr . ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; flags interval; counter;",
+		[ICC_SET_LOCAL4] = "type ipv4_addr . inet_proto . inet_service : ipv4_addr . inet_service; counter;",
 		[ICC_SET_HOST4] = "type ifname . inet_proto . inet_service; flags interval;",
 		[ICC_SET_HOST4ICMP] = "type ifname;",
 		[ICC_SET_HOST4ANY] = "type ifname;",
@@ -171,12 +172,12 @@ static void test_set_decls(void **state)
 		[ICC_SET_PORT_IP4] = "type ifname . ether_addr . ipv4_addr;",
 		[ICC_SET_SUBNETS6] = "type ifname . ipv6_addr; flags interval;",
 		[ICC_SET_UPLINKS] = "type ifname . ifname;",
-		[ICC_SET_LINKS6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service;",
-		[ICC_SET_LINKS6R] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
-		[ICC_SET_LINKS6ICMP] = "type ipv6_addr . ipv6_addr;",
-		[ICC_SET_LINKS6ANY] = "type ipv6_addr . ipv6_addr;",
+		[ICC_SET_LINKS6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; counter;",
+		[ICC_SET_LINKS6R] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval; counter;",
+		[ICC_SET_LINKS6ICMP] = "type ipv6_addr . ipv6_addr; counter;",
+		[ICC_SET_LINKS6ANY] = "type ipv6_addr . ipv6_addr; counter;",
 		[ICC_SET_PUBLISHED6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
-		[ICC_SET_DNAT6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; flags interval;",
+		[ICC_SET_DNAT6] = "type ipv6_addr . ipv6_addr . inet_proto . inet_service : ipv6_addr . inet_service; flags interval; counter;",
 		[ICC_SET_EGRESS6] = "type ifname . ipv6_addr . ipv6_addr . inet_proto . inet_service; flags interval;",
 		[ICC_SET_EGRESS6ICMP] = "type ifname . ipv6_addr . ipv6_addr; flags interval;",
 		[ICC_SET_EGRESS6ANY] = "type ifname . ipv6_addr . ipv6_addr; flags interval;",
@@ -693,8 +694,8 @@ static void test_rules_static(void **state)
 	const char *ca, *cb;
 
 	(void)state;
-	/* 48 in table inet icc, 11 in table bridge icc */
-	assert_int_equal(icc_nrules, 59);
+	/* 53 in table inet icc, 11 in table bridge icc */
+	assert_int_equal(icc_nrules, 64);
 	assert_int_equal(icc_nchains, 11);
 	assert_int_equal(count_rules(ta, &ca), icc_nrules);
 	assert_int_equal(count_rules(tb, &cb), icc_nrules);
@@ -726,7 +727,7 @@ static void test_print(void **state)
 	assert_true(!strncmp(t1, "table inet icc {\n\tcomment \"managed by icc-policy\"\n\n", 49));
 	assert_non_null(strstr(t1,
 		"\tset links4 {\n"
-		"\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service;\n"
+		"\t\ttype ipv4_addr . ipv4_addr . inet_proto . inet_service; counter;\n"
 		"\t\tcomment \"links, exact ports (hash: O(1))\"\n"
 		"\t\telements = {\n"
 		"\t\t\t10.10.0.2 . 10.10.0.3 . tcp . 22,\n"

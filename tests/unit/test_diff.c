@@ -73,7 +73,7 @@ static void live_fill(struct icc_ruleset *live, const struct icc_ruleset *src)
 		const struct icc_set *s = &src->sets[i];
 
 		for (size_t j = s->n; j-- > 0;)
-			assert_int_equal(set_add_raw(&live->sets[i], set_elem(s, j), 0), 0);
+			assert_int_equal(set_add_raw(&live->sets[i], set_elem(s, j), 0, NULL), 0);
 		assert_int_equal(set_sort(&live->sets[i]), 0);
 	}
 }
@@ -145,6 +145,7 @@ static uint32_t ip4(const char *s)
 	"+ chain bridge icc prerouting\n" \
 	"+ chain bridge icc from_port\n" \
 	"+ set inet icc bridges\n" \
+	"+ set inet icc logged\n" \
 	"+ set inet icc subnets4\n" \
 	"+ set inet icc subnets6\n" \
 	"+ set inet icc egress\n" \
@@ -177,15 +178,15 @@ static uint32_t ip4(const char *s)
 	"+ set bridge icc port_ip4\n" \
 	"+ set bridge icc port_ip6\n" \
 	"+ set bridge icc port_nd6\n" \
-	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 drop\n" \
+	"+ rule inet icc raw_pre iifname != \"lo\" ip daddr 127.0.0.0/8 counter drop\n" \
 	"+ rule inet icc forward iifname @bridges jump from_bridge\n" \
 	"+ rule inet icc forward oifname @bridges jump to_bridge\n" \
 	"+ rule inet icc from_bridge ct state established,related accept\n" \
 	"+ rule inet icc from_bridge icmpv6 type nd-neighbor-solicit accept\n" \
 	"+ rule inet icc from_bridge icmpv6 type nd-neighbor-advert accept\n" \
-	"+ rule inet icc from_bridge ct state invalid drop\n" \
-	"+ rule inet icc from_bridge iifname . ip saddr != @subnets4 drop\n" \
-	"+ rule inet icc from_bridge iifname . ip6 saddr != @subnets6 drop\n" \
+	"+ rule inet icc from_bridge ct state invalid counter drop\n" \
+	"+ rule inet icc from_bridge iifname . ip saddr != @subnets4 counter drop\n" \
+	"+ rule inet icc from_bridge iifname . ip6 saddr != @subnets6 counter drop\n" \
 	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4 accept\n" \
 	"+ rule inet icc from_bridge ip saddr . ip daddr . meta l4proto . th dport @links4r accept\n" \
 	"+ rule inet icc from_bridge icmp type echo-request ip saddr . ip daddr @links4icmp accept\n" \
@@ -203,11 +204,15 @@ static uint32_t ip4(const char *s)
 	"+ rule inet icc from_bridge iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr . meta l4proto . th dport @egress6 accept\n" \
 	"+ rule inet icc from_bridge icmpv6 type echo-request iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6icmp accept\n" \
 	"+ rule inet icc from_bridge iifname . oifname @uplinks iifname . ip6 saddr . ip6 daddr @egress6any accept\n" \
-	"+ rule inet icc from_bridge drop\n" \
+	"+ rule inet icc from_bridge oifname @bridges iifname @logged limit rate 10/second burst 20 packets log prefix \"icc drop link \" group 2712\n" \
+	"+ rule inet icc from_bridge oifname @bridges counter drop\n" \
+	"+ rule inet icc from_bridge iifname @logged limit rate 10/second burst 20 packets log prefix \"icc drop egress \" group 2712\n" \
+	"+ rule inet icc from_bridge counter drop\n" \
 	"+ rule inet icc to_bridge ct state established,related accept\n" \
 	"+ rule inet icc to_bridge ct status dnat ip saddr . ip daddr . meta l4proto . th dport @published4 accept\n" \
 	"+ rule inet icc to_bridge ct status dnat ip6 saddr . ip6 daddr . meta l4proto . th dport @published6 accept\n" \
-	"+ rule inet icc to_bridge drop\n" \
+	"+ rule inet icc to_bridge oifname @logged limit rate 10/second burst 20 packets log prefix \"icc drop inbound \" group 2712\n" \
+	"+ rule inet icc to_bridge counter drop\n" \
 	"+ rule inet icc nat_pre fib daddr type local meta l4proto tcp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
 	"+ rule inet icc nat_pre fib daddr type local meta l4proto udp dnat ip to ip saddr . ip daddr . meta l4proto . th dport map @dnat4\n" \
 	"+ rule inet icc nat_pre fib daddr type local meta l4proto tcp dnat ip6 to ip6 saddr . ip6 daddr . meta l4proto . th dport map @dnat6\n" \
@@ -219,23 +224,24 @@ static uint32_t ip4(const char *s)
 	"+ rule inet icc input iifname @bridges jump to_host\n" \
 	"+ rule inet icc to_host ct state established,related accept\n" \
 	"+ rule inet icc to_host icmpv6 type != echo-request accept\n" \
-	"+ rule inet icc to_host ct state invalid drop\n" \
+	"+ rule inet icc to_host ct state invalid counter drop\n" \
 	"+ rule inet icc to_host iifname . meta l4proto . th dport @host4 accept\n" \
 	"+ rule inet icc to_host icmp type echo-request iifname @host4icmp accept\n" \
 	"+ rule inet icc to_host icmpv6 type echo-request iifname @host4icmp accept\n" \
 	"+ rule inet icc to_host iifname @host4any accept\n" \
-	"+ rule inet icc to_host drop\n" \
+	"+ rule inet icc to_host iifname @logged limit rate 10/second burst 20 packets log prefix \"icc drop host \" group 2712\n" \
+	"+ rule inet icc to_host counter drop\n" \
 	"+ rule bridge icc prerouting iifname @ports jump from_port\n" \
-	"+ rule bridge icc from_port iifname . ether saddr != @port_mac drop\n" \
+	"+ rule bridge icc from_port iifname . ether saddr != @port_mac counter drop\n" \
 	"+ rule bridge icc from_port ether type arp iifname . arp saddr ether . arp saddr ip @port_ip4 accept\n" \
 	"+ rule bridge icc from_port ether type arp arp saddr ip 0.0.0.0 iifname . arp saddr ether @port_mac accept\n" \
 	"+ rule bridge icc from_port ether type ip iifname . ether saddr . ip saddr @port_ip4 accept\n" \
 	"+ rule bridge icc from_port ether type ip ip saddr 0.0.0.0 udp sport 68 udp dport 67 accept\n" \
-	"+ rule bridge icc from_port ether type ip6 icmpv6 type nd-router-advert drop\n" \
+	"+ rule bridge icc from_port ether type ip6 icmpv6 type nd-router-advert counter drop\n" \
 	"+ rule bridge icc from_port ether type ip6 ip6 saddr :: meta l4proto ipv6-icmp accept\n" \
-	"+ rule bridge icc from_port icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 drop\n" \
+	"+ rule bridge icc from_port icmpv6 type nd-neighbor-advert iifname . ether saddr . @th,64,128 != @port_nd6 counter drop\n" \
 	"+ rule bridge icc from_port ether type ip6 iifname . ether saddr . ip6 saddr @port_ip6 accept\n" \
-	"+ rule bridge icc from_port drop\n"
+	"+ rule bridge icc from_port counter drop\n"
 
 static void test_create(void **state)
 {
@@ -244,14 +250,17 @@ static void test_create(void **state)
 	(void)state;
 	assert_non_null(live);
 	check_diff("version = 1;\nbridges = ( { name = \"br0\"; subnet = \"10.10.0.0/24\"; } );\n",
-		   live, ICC_DIFF_CREATE, 3,
+		   live, ICC_DIFF_CREATE, 4,
 		   STRUCTURE
 		   "+ element inet icc bridges { \"br0\" }\n"
+		   "+ element inet icc logged { \"br0\" }\n"
 		   "+ element inet icc subnets4 { \"br0\" . 10.10.0.0/24 }\n");
-	check_diff(example, live, ICC_DIFF_CREATE, 1 + 14,
+	check_diff(example, live, ICC_DIFF_CREATE, 1 + 16,
 		   STRUCTURE
 		   "+ element inet icc bridges { \"docker0\" }\n"
 		   "+ element inet icc bridges { \"lxcbr0\" }\n"
+		   "+ element inet icc logged { \"docker0\" }\n"
+		   "+ element inet icc logged { \"lxcbr0\" }\n"
 		   "+ element inet icc subnets4 { \"docker0\" . 172.17.0.0/16 }\n"
 		   "+ element inet icc subnets4 { \"lxcbr0\" . 10.0.3.0/24 }\n"
 		   "+ element inet icc egress { \"docker0\" . \"eth0\" }\n"
@@ -406,8 +415,9 @@ static void test_order(void **state)
 		   "};\n"
 		   "links = (\n"
 		   "  { from = \"web\"; to = \"db\"; ports = [ \"tcp/4\", \"tcp/3\", \"tcp/2\" ]; }\n"
-		   ");\n", live, ICC_DIFF_ELEMS, 8,
+		   ");\n", live, ICC_DIFF_ELEMS, 9,
 		   "+ element inet icc bridges { \"br-a\" }\n"
+		   "+ element inet icc logged { \"br-a\" }\n"
 		   "+ element inet icc subnets4 { \"br-a\" . 10.1.0.0/24 }\n"
 		   "- element inet icc masq { \"docker0\" . \"eth0\" }\n"
 		   "- element inet icc links4 { 172.17.0.2 . 172.17.0.3 . tcp . 1 }\n"
@@ -433,6 +443,11 @@ static void test_hand_built_live(void **state)
 	k.len = 0; key_ifname(&k, "docker0");
 	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);
 	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);	/* twice */
+	s = &live->sets[ICC_SET_LOGGED];
+	k.len = 0; key_ifname(&k, "docker0");
+	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);
+	k.len = 0; key_ifname(&k, "lxcbr0");
+	assert_int_equal(set_add(s, &k, NULL, NULL, 0), 0);
 
 	s = &live->sets[ICC_SET_SUBNETS4];
 	k.len = e.len = 0;
@@ -510,8 +525,8 @@ static void test_live_unmerged(void **state)
 	halves[pub->key_len + 3] = 127;		/* end of the first half */
 	halves[pub->stride + 3] = 128;		/* start of the second */
 	pub->n = 0;
-	assert_int_equal(set_add_raw(pub, halves + pub->stride, 0), 0);
-	assert_int_equal(set_add_raw(pub, halves, 0), 0);
+	assert_int_equal(set_add_raw(pub, halves + pub->stride, 0, NULL), 0);
+	assert_int_equal(set_add_raw(pub, halves, 0, NULL), 0);
 	assert_int_equal(set_sort(pub), 0);
 	assert_int_equal(pub->n, 2);
 	free(halves);

@@ -536,7 +536,7 @@ static void roundtrip(const struct icc_policy *p)
 static const char dual[] =
 	"version = 1;\n"
 	"bridges = (\n"
-	"  { name = \"docker0\"; subnet = [ \"fd00:17::/64\", \"172.17.0.0/16\" ]; uplink = \"eth0\"; egress = false; }\n"
+	"  { name = \"docker0\"; subnet = [ \"fd00:17::/64\", \"172.17.0.0/16\" ]; uplink = \"eth0\"; egress = false; log = \"none\"; }\n"
 	");\n"
 	"containers = {\n"
 	"  web = { bridge = \"docker0\"; ip = [ \"fd00:17:0::2\", \"172.17.0.2\" ]; };\n"
@@ -567,7 +567,7 @@ static void test_print_dual(void **state)
 	assert_prints(dual,
 		"version = 1;\n"
 		"bridges = (\n"
-		"  { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; masquerade = true; egress = false; }\n"
+		"  { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; masquerade = true; egress = false; log = \"none\"; }\n"
 		");\n"
 		"containers = {\n"
 		"  web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; };\n"
@@ -896,6 +896,12 @@ int main(void)
 		    NAME ":4: bridge a: egress needs an uplink\n"),
 		BAD("masquerade without uplink", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\"; masquerade = true; }\n);\n",
 		    NAME ":3: bridge a: masquerade needs an uplink\n"),
+		BAD("log value", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\";\n    log = \"all\"; }\n);\n",
+		    NAME ":4: bridge a: log must be \"denied\" or \"none\", not \"all\"\n"),
+		BAD("log type", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\"; log = false; }\n);\n",
+		    NAME ":3: bridge a: log must be a string\n"),
+		BAD("log case", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\"; log = \"None\"; }\n);\n",
+		    NAME ":3: bridge a: log must be \"denied\" or \"none\", not \"None\"\n"),
 		BAD("bad uplink is not missing", BR1 "  { name = \"a\"; subnet = \"10.0.0.0/8\"; uplink = \"\"; masquerade = true; }\n);\n",
 		    NAME ":3: bridge a: uplink \"\" is not a valid interface name (empty)\n"),
 		BAD("no bridges, no echo", "version = 1;\ncontainers = {\n  web = { bridge = \"docker0\"; ip = \"10.0.0.2\"; };\n};\n",
