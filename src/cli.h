@@ -16,10 +16,16 @@ struct cli {
  */
 struct icc_policy *cli_load_policy(const struct cli *c);
 
+/* Prints d on stderr when show is true; frees it either way. */
+void cli_diags(struct icc_diags *d, bool show);
+/* "icc-policy: WHAT: strerror", with a hint for EPERM. */
+void cli_errno(const char *what, int err);
+
 int cmd_check(const struct cli *c, int argc, char **argv);
 int cmd_show(const struct cli *c, int argc, char **argv);
 int cmd_diff(const struct cli *c, int argc, char **argv);
 int cmd_apply(const struct cli *c, int argc, char **argv);
 int cmd_flush(const struct cli *c, int argc, char **argv);
+int cmd_status(const struct cli *c, int argc, char **argv);
 
 #endif

@@ -27,12 +27,6 @@ static void cmd_plan_free(struct cmd_plan *cp)
 	policy_free(cp->p);
 }
 
-static void print_errno(const char *what, int err)
-{
-	fprintf(stderr, "icc-policy: %s: %s%s\n", what, strerror(-err),
-		err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
-}
-
 static int report_diff_error(int ret)
 {
 	if (ret == -EEXIST)
@@ -40,7 +34,7 @@ static int report_diff_error(int ret)
 			"was not made by icc-policy; refusing to touch it\n",
 			ICC_TABLE, ICC_TABLE);
 	else
-		print_errno("cannot read the live ruleset", ret);
+		cli_errno("cannot read the live ruleset", ret);
 	return 2;
 }
 
@@ -54,23 +48,19 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 	if (!cp->p)
 		return 1;
 	if ((ret = nft_open(&cp->nft)) < 0) {
-		print_errno("cannot open netlink", ret);
+		cli_errno("cannot open netlink", ret);
 		return 2;
 	}
 	ret = plan_want(&cp->plan, cp->p, &notes, &warn, &err);
-	if (c->verbose)
-		diags_print(stderr, &notes);
-	diags_print(stderr, &warn);
-	diags_print(stderr, &err);
-	diags_free(&notes);
-	diags_free(&warn);
-	diags_free(&err);
+	cli_diags(&notes, c->verbose);
+	cli_diags(&warn, true);
+	cli_diags(&err, true);
 	if (c->verbose > 1)
 		world_print(stderr, cp->p, &cp->plan.world);
 	if (ret == -ENOPROTOOPT || ret == -ENOTTY || ret == -EINVAL)
 		return 1;
 	if (ret < 0) {
-		print_errno("cannot compute the ruleset", ret);
+		cli_errno("cannot compute the ruleset", ret);
 		return 2;
 	}
 	ret = plan_diff(&cp->plan, cp->nft);
@@ -129,7 +119,7 @@ static int cut_connections(struct icc_plan *pl)
 	int ret = plan_revoke(pl, &n);
 
 	if (ret < 0) {
-		print_errno("the ruleset is live, but cutting the connections of "
+		cli_errno("the ruleset is live, but cutting the connections of "
 			    "removed links failed", ret);
 		return 1;
 	}
@@ -158,7 +148,7 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 	if (ret == -EEXIST)
 		return report_diff_error(ret);
 	if (ret < 0) {
-		print_errno("transaction refused, nothing applied", ret);
+		cli_errno("transaction refused, nothing applied", ret);
 		return 1;
 	}
 	if (diff_count(&pl->diff))
@@ -171,7 +161,7 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 	diags_print(stderr, &err);
 	diags_free(&err);
 	if (ret < 0) {
-		print_errno("kernel settings", ret);
+		cli_errno("kernel settings", ret);
 		return 1;
 	}
 	kernel_knobs_print(stdout, &pl->knobs, "set ");
@@ -213,7 +203,7 @@ static int tell_daemon(const struct cli *c, size_t named)
 		return 1;
 	}
 	if (ret < 0) {
-		print_errno("icc-policyd did not answer", ret);
+		cli_errno("icc-policyd did not answer", ret);
 		return 1;
 	}
 	path = ans + strcspn(ans, "\n") + 1;

@@ -326,18 +326,22 @@ static int compile_egress(struct cctx *c)
  * are relayed by icc-policyd (the kernel does not route a DNATed
  * loopback source out of a bridge in IPv6).
  */
+static int compile_publish(struct cctx *c, const struct icc_publish *u)
+{
+	struct addrs a = addrs_of(c, u->container, u->v6);
+	bool loop = publish_is_loopback(u);
+
+	if (!a.n || (loop && u->v6))
+		return 0;
+	return loop ? compile_local(c, addr_at(&a, 0), u) :
+		      compile_public(c, addr_at(&a, 0), u);
+}
+
 static int compile_publishes(struct cctx *c)
 {
 	for (size_t i = 0; i < c->p->npublishes; i++) {
-		const struct icc_publish *u = &c->p->publishes[i];
-		struct addrs a = addrs_of(c, u->container, u->v6);
-		bool loop = publish_is_loopback(u);
-		int ret;
+		int ret = compile_publish(c, &c->p->publishes[i]);
 
-		if (!a.n || (loop && u->v6))
-			continue;
-		ret = loop ? compile_local(c, addr_at(&a, 0), u) :
-			compile_public(c, addr_at(&a, 0), u);
 		if (ret)
 			return ret;
 	}
@@ -356,6 +360,29 @@ int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
 	if ((ret = compile_bridges(p, rs)) || (ret = compile_links(&c)) ||
 	    (ret = compile_publishes(&c)) || (ret = compile_egress(&c)) ||
 	    (ret = ruleset_canonicalize(rs)))
+		goto out;
+	*out = rs;
+	rs = NULL;
+out:
+	ruleset_free(rs);
+	return ret;
+}
+
+int compile_one(const struct icc_policy *p, const struct icc_binding *bind,
+		bool publish, size_t i, struct icc_ruleset **out)
+{
+	struct icc_ruleset *rs = ruleset_new();
+	struct cctx c = { p, bind, rs };
+	int ret = -ENOMEM;
+
+	if (!rs)
+		goto out;
+	if (publish)
+		ret = compile_publish(&c, &p->publishes[i]);
+	else if (!(ret = compile_link(&c, &p->links[i], false))) {
+		ret = compile_link(&c, &p->links[i], true);
+	}
+	if (ret || (ret = ruleset_canonicalize(rs)))
 		goto out;
 	*out = rs;
 	rs = NULL;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* icc-policy: one table of subcommands; each cmd_* lives in its own file. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,7 @@ static const struct {
 	{ "diff",  cmd_diff,  "compare the policy with the live ruleset (dry run)" },
 	{ "apply", cmd_apply, "make the policy live in one atomic transaction" },
 	{ "flush", cmd_flush, "remove everything icc-policy owns, nothing else" },
+	{ "status", cmd_status, "what is enforced now: bridges, containers, counters, drift" },
 };
 
 static void usage(FILE *f)
@@ -35,7 +37,8 @@ static void usage(FILE *f)
 		   "Commands:\n", DEFAULT_CONFIG);
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
-	fprintf(f, "  apply --dry-run  same as diff\n\n"
+	fprintf(f, "  apply --dry-run  same as diff\n"
+		   "  status --json    the same as JSON (see icc-policy(8))\n\n"
 		   "Exit: 0 success (diff: in sync), 1 invalid policy or "
 		   "failure (diff: changes), 2 usage or system error.\n");
 }
@@ -84,4 +87,17 @@ struct icc_policy *cli_load_policy(const struct cli *c)
 	diags_print(stderr, &d);
 	diags_free(&d);
 	return p;
+}
+
+void cli_diags(struct icc_diags *d, bool show)
+{
+	if (show)
+		diags_print(stderr, d);
+	diags_free(d);
+}
+
+void cli_errno(const char *what, int err)
+{
+	fprintf(stderr, "icc-policy: %s: %s%s\n", what, strerror(-err),
+		err == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
 }

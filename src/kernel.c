@@ -496,6 +496,47 @@ out:
 	return ret;
 }
 
+/*
+ * The bridge's own flag, or the namespace-wide sysctl: the kernel passes
+ * bridged traffic to the hooks when either is on.
+ */
+static bool nf_call(int flag, const char *sysctl)
+{
+	char path[96];
+	int v = 0;
+
+	snprintf(path, sizeof(path), SYSCTL_BRIDGE "/%s", sysctl);
+	return flag == 1 || (sysctl_read(path, &v) == 0 && v == 1);
+}
+
+int kernel_bridge_state(const char *name, struct icc_bridge_state *st)
+{
+	struct rtnl *r = calloc(1, sizeof(*r));
+	struct link_info li;
+	int ret;
+
+	memset(st, 0, sizeof(*st));
+	st->br_netfilter = access(SYSCTL_BRIDGE, F_OK) == 0;
+	if (!r)
+		return -ENOMEM;
+	ret = rtnl_open(r);
+	if (!ret && ifname_valid(name))
+		ret = link_get(r, name, &li);
+	else if (!ret)
+		ret = -ENODEV;
+	rtnl_close(r);
+	free(r);
+	if (ret == -ENODEV)
+		return 0;
+	if (ret < 0)
+		return ret;
+	st->exists = true;
+	st->is_bridge = li.is_bridge && !strcmp(li.name, name);
+	st->nf_call4 = st->br_netfilter && nf_call(li.nf4, "bridge-nf-call-iptables");
+	st->nf_call6 = st->br_netfilter && nf_call(li.nf6, "bridge-nf-call-ip6tables");
+	return 0;
+}
+
 /* Without br_netfilter bridged packets never reach the inet hooks. */
 static int plan_br_netfilter(const struct icc_policy *p, const bool *present,
 			     struct icc_diags *err)

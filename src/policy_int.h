@@ -12,11 +12,6 @@
 
 #include "icc/policy.h"
 
-/* Longest text of an address, a prefix, a port spec, a host address:port. */
-#define ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
-#define PREFIX_STRLEN	50	/* ADDR "/255": what %u of a uint8_t can take */
-#define PORT_STRLEN	20	/* "icmp/65535-65535" by the format's count */
-#define HOST_STRLEN	54	/* "[" ADDR "]:65535" */
 
 /*
  * The model keeps one line per object; the checks also want the line of
@@ -96,17 +91,5 @@ int port_parse(const char *s, struct icc_port *pt, const char **why);
 
 bool prefix_overlap(const struct icc_prefix *a, const struct icc_prefix *b);
 bool port_overlap(const struct icc_port *a, const struct icc_port *b);
-
-/* Formatters (policy_print.c): write into buf and return it. */
-const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN]);
-const char *addr6_str(const struct in6_addr *a, char buf[ADDR_STRLEN]);
-const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
-/* A prefix as allow_from writes it: a bare address for /32. */
-const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
-const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN]);
-/* pb's host as the policy writes it: "a.b.c.d:P" or "[ipv6]:P". */
-const char *host_str(const struct icc_publish *pb, char buf[HOST_STRLEN]);
-/* pb's host address alone. */
-const char *host_addr_str(const struct icc_publish *pb, char buf[ADDR_STRLEN]);
 
 #endif

@@ -30,4 +30,12 @@ struct icc_binding {
 int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
 		   struct icc_ruleset **out);
 
+/*
+ * The elements of one link (publish false) or one publish (true) alone,
+ * as compile_policy() makes them: status sums their counters. Returns 0
+ * and sets *out, or -ENOMEM.
+ */
+int compile_one(const struct icc_policy *p, const struct icc_binding *bind,
+		bool publish, size_t i, struct icc_ruleset **out);
+
 #endif

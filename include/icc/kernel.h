@@ -17,6 +17,8 @@
 #ifndef ICC_KERNEL_H
 #define ICC_KERNEL_H
 
+#include <stdbool.h>
+
 #include "icc/policy.h"
 
 enum icc_knob_kind {
@@ -51,6 +53,16 @@ struct icc_knobs {
  */
 int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 		struct icc_diags *warn, struct icc_diags *err);
+
+/* What decides whether a bridge's bridged traffic reaches the inet hooks. */
+struct icc_bridge_state {
+	bool exists, is_bridge;
+	bool br_netfilter;	/* the module is loaded (net/bridge sysctls exist) */
+	bool nf_call4, nf_call6;	/* bridged IPv4 / IPv6 passed to the hooks */
+};
+
+/* Reads it for the bridge called name (st zeroed if absent). 0 or -errno. */
+int kernel_bridge_state(const char *name, struct icc_bridge_state *st);
 
 /* Sets every knob in k to its wanted value. Returns 0 or -errno. */
 int kernel_apply(const struct icc_knobs *k, struct icc_diags *err);

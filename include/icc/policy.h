@@ -184,4 +184,22 @@ struct in6_addr in6_masked(const struct in6_addr *a, unsigned len);
 struct in_addr prefix_last(const struct icc_prefix *p);
 const char *proto_name(uint8_t proto);	/* "tcp", "udp", "icmp", "any" */
 
+/* Longest text of an address, a prefix, a port spec, a host address:port. */
+#define ADDR_STRLEN	46	/* INET6_ADDRSTRLEN */
+#define PREFIX_STRLEN	50	/* ADDR "/255": what %u of a uint8_t can take */
+#define PORT_STRLEN	20	/* "icmp/65535-65535" by the format's count */
+#define HOST_STRLEN	54	/* "[" ADDR "]:65535" */
+
+/* Formatters (policy_print.c): write into buf and return it. */
+const char *addr_str(struct in_addr a, char buf[ADDR_STRLEN]);
+const char *addr6_str(const struct in6_addr *a, char buf[ADDR_STRLEN]);
+const char *prefix_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
+/* A prefix as allow_from writes it: a bare address for /32. */
+const char *source_str(const struct icc_prefix *p, char buf[PREFIX_STRLEN]);
+const char *port_str(const struct icc_port *pt, char buf[PORT_STRLEN]);
+/* pb's host as the policy writes it: "a.b.c.d:P" or "[ipv6]:P". */
+const char *host_str(const struct icc_publish *pb, char buf[HOST_STRLEN]);
+/* pb's host address alone. */
+const char *host_addr_str(const struct icc_publish *pb, char buf[ADDR_STRLEN]);
+
 #endif
