@@ -34,7 +34,7 @@ icc_apply_or_bail H "$GOOD"
 
 # Everything apply may touch.
 state() {
-	nsx H nft list ruleset
+	nsx H nft -s list ruleset
 	nsx H sysctl net.ipv4.ip_forward net.ipv4.conf.docker0.route_localnet \
 		net.ipv4.conf.lxcbr0.route_localnet
 	nsx H ip -d link show docker0 | grep -o 'nf_call_ip[6a-z]* [01]'

@@ -110,14 +110,14 @@ within "SIGHUP with a new link: live within 1 s" \
 	 1 has_elem H links4 "172.17.0.13 . 172.17.0.2 . tcp . 5432"
 allowed tcp db 172.17.0.2 5432 "after reload: db -> web allowed"
 lines=$(daemon_log_lines)
-gen=$(nsx H nft list ruleset | md5sum)
+gen=$(nsx H nft -s list ruleset | md5sum)
 printf 'version = 1;\nbridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; } );\nlinks = ( { from = "web"; to = "nobody"; ports = [ "tcp/1" ]; } );\n' >"$POL"
 daemon_signal HUP
 sleep 0.5
 like "$(daemon_log_since "$lines")" "$(basename "$POL"):3: link web -> nobody: unknown container" \
 	"a bad reload is logged as FILE:LINE"
 like "$(daemon_log_since "$lines")" "reload refused" "a bad reload is refused"
-is "$(nsx H nft list ruleset | md5sum)" "$gen" "a bad reload changes nothing"
+is "$(nsx H nft -s list ruleset | md5sum)" "$gen" "a bad reload changes nothing"
 allowed tcp db 172.17.0.2 5432 "after the bad reload the old policy stays: db -> web"
 ok "the daemon is still running" kill -0 "$DAEMON_PID"
 

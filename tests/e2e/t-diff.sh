@@ -54,7 +54,7 @@ diff_is() {
 
 # state: everything a dry run must leave alone.
 state() {
-	nsx H nft list ruleset
+	nsx H nft -s list ruleset
 	sysctl_get H net.ipv4.ip_forward
 	nsx H ip -d link show docker0 | grep -o 'nf_call_ip[6a-z]* [01]'
 }
