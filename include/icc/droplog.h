@@ -23,7 +23,6 @@
 #include <linux/netlink.h>
 
 #include "icc/compile.h"
-#include "icc/discover.h"
 
 #define ICC_LOG_GROUP		2712	/* log ... group 2712 in table inet icc */
 #define ICC_DROP_PREFIX		"icc drop "	/* then KIND and a space */
