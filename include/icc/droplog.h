@@ -66,7 +66,8 @@ struct icc_drop {
  * message type, no prefix, a prefix not starting with ICC_DROP_PREFIX);
  * -EBADMSG for ours that cannot be read (an unknown KIND, no payload or a
  * truncated IP header). A transport header cut short leaves has_ports and
- * has_icmp false.
+ * has_icmp false. has_seq and seq are filled for every packet message of
+ * the group, ours or not (the gaps count lost messages).
  */
 int droplog_parse(const struct nlmsghdr *nlh, struct icc_drop *d);
 
