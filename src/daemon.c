@@ -23,6 +23,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "icc/ctl.h"
+#include "icc/droplog.h"
 #include "icc/plan.h"
 #include "icc/relay.h"
 
@@ -49,6 +50,7 @@ struct daemon {
 	struct nft_watch *tables;
 	struct state_watch *files;	/* NULL when nobody is named */
 	struct relay *relay;		/* [::1] publishes */
+	struct drop_watch *drops;	/* NULL: drop logging off */
 	int epfd, sigfd, ctlfd;
 	bool dirty, stop;
 	struct nft_change tamper;	/* a foreign change to report, pid 0: none */
@@ -255,6 +257,8 @@ static int reconcile(struct daemon *d)
 	if (ret == 0) {
 		log_ports(d, &pl);
 		log_result(d, &pl, tamper);
+		if (d->drops)
+			drop_watch_names(d->drops, d->p, pl.bind);
 		d->dirty = false;
 		d->tamper.pid = 0;
 		d->retry_ms = RETRY_MS;
@@ -492,6 +496,28 @@ static int watch(struct daemon *d, int fd)
 	return epoll_ctl(d->epfd, EPOLL_CTL_ADD, fd, &ev) < 0 ? -errno : 0;
 }
 
+/* Not fatal: the firewall works the same without its log. */
+static void drops_open(struct daemon *d)
+{
+	int ret;
+
+	if (d->o->no_drop_log)
+		return;
+	ret = drop_watch_open(&d->drops);
+	if (ret == -EBUSY)
+		log_warn("NFLOG group %d is held by another listener (ulogd?); "
+			 "drops are not logged", ICC_LOG_GROUP);
+	else if (ret < 0)
+		log_warn("cannot listen to NFLOG group %d: %s; drops are not logged",
+			 ICC_LOG_GROUP, strerror(-ret));
+	if (ret == 0 && watch(d, drop_watch_fd(d->drops)) < 0) {
+		log_warn("cannot watch the drop log: %s; drops are not logged",
+			 strerror(errno));
+		drop_watch_close(d->drops);
+		d->drops = NULL;
+	}
+}
+
 static int open_all(struct daemon *d)
 {
 	struct ucred holder = { 0, 0, 0 };
@@ -525,6 +551,7 @@ static int open_all(struct daemon *d)
 	    (ret = watch(d, relay_fd(d->relay))) < 0 ||
 	    (ret = files_watch(d)) < 0)
 		return ret;
+	drops_open(d);
 	return 0;
 }
 
@@ -534,6 +561,7 @@ static void close_all(struct daemon *d)
 	nft_watch_close(d->tables);
 	state_watch_close(d->files);
 	relay_close(d->relay);
+	drop_watch_close(d->drops);
 	nft_close(d->nft);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
@@ -558,6 +586,8 @@ static void dispatch(struct daemon *d, int fd)
 		on_files(d);
 	else if (fd == relay_fd(d->relay))
 		relay_dispatch(d->relay);
+	else if (d->drops && fd == drop_watch_fd(d->drops))
+		drop_watch_read(d->drops, now_ms());
 	else
 		on_tables(d);
 }
@@ -635,9 +665,10 @@ int daemon_run(const struct daemon_opts *o)
 		return 1;
 	}
 	schedule(&d, ret, start);
-	log_info("started: policy %s, %zu bridge%s, %zu container%s", o->config,
-		 d.p->nbridges, d.p->nbridges == 1 ? "" : "s", d.p->ncontainers,
-		 d.p->ncontainers == 1 ? "" : "s");
+	log_info("started: policy %s, %zu bridge%s, %zu container%s, drop log %s",
+		 o->config, d.p->nbridges, d.p->nbridges == 1 ? "" : "s",
+		 d.p->ncontainers, d.p->ncontainers == 1 ? "" : "s",
+		 d.drops ? "on" : "off");
 	sd_notify(0, "READY=1");
 	ready(o);
 	loop(&d);

@@ -13,6 +13,7 @@ struct daemon_opts {
 	int verbose;
 	int rcvbuf;		/* link events receive buffer, bytes (0: default) */
 	int ready_fd;		/* write a byte here once started, or -1 */
+	bool no_drop_log;	/* --no-drop-log: leave NFLOG group 2712 alone */
 };
 
 /* Runs until SIGTERM/SIGINT; returns the process exit code. */
@@ -60,5 +61,23 @@ int nft_watch_fd(const struct nft_watch *w);
  */
 int nft_watch_read(struct nft_watch *w, pid_t self, struct nft_change *c);
 void nft_watch_close(struct nft_watch *w);
+
+/*
+ * The drop log (src/drop_watch.c, include/icc/droplog.h): NFLOG group
+ * ICC_LOG_GROUP in our namespace. Open returns -EBUSY when another
+ * listener holds the group. Read logs one line per denied connection
+ * and a warning when messages were lost.
+ */
+struct icc_binding;
+struct icc_policy;
+struct drop_watch;
+int drop_watch_open(struct drop_watch **out);
+int drop_watch_fd(const struct drop_watch *w);
+/* now_ms: CLOCK_MONOTONIC, for one line per connection. */
+void drop_watch_read(struct drop_watch *w, int64_t now_ms);
+/* After a reconcile: who each address is now (bind as compile_policy()'s). */
+void drop_watch_names(struct drop_watch *w, const struct icc_policy *p,
+		      const struct icc_binding *bind);
+void drop_watch_close(struct drop_watch *w);
 
 #endif

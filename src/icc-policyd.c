@@ -17,13 +17,15 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: icc-policyd [-c FILE] [-f] [-v] [--rcvbuf BYTES]\n"
+		"usage: icc-policyd [-c FILE] [-f] [-v] [--rcvbuf BYTES] [--no-drop-log]\n"
 		"  -c, --config FILE  the policy (default %s)\n"
 		"  -f, --foreground   stay in the foreground, log to stderr (without it:\n"
 		"                     detach once the policy is live, log to syslog;\n"
 		"                     under systemd, stay and log to syslog)\n"
 		"  -v, --verbose      also log discovery notes and other processes' commits\n"
 		"      --rcvbuf BYTES link-event receive buffer (tests force lost events with it)\n"
+		"      --no-drop-log  do not listen to NFLOG group 2712 (no line per dropped\n"
+		"                     connection; leaves the group to another listener)\n"
 		"  -h, --help         this text\n"
 		"  -V, --version      the version\n"
 		"Signals: HUP reloads the policy, TERM and INT stop (the rules stay).\n",
@@ -73,6 +75,7 @@ int main(int argc, char **argv)
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "rcvbuf", required_argument, NULL, 'r' },
+		{ "no-drop-log", no_argument, NULL, 'n' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'n': o.no_drop_log = true; break;
 		case 'h': usage(stdout); return 0;
 		case 'V': printf("icc-policyd %s\n", PACKAGE_VERSION); return 0;
 		default: usage(stderr); return 2;
