@@ -21,5 +21,6 @@ int cmd_show(const struct cli *c, int argc, char **argv);
 int cmd_diff(const struct cli *c, int argc, char **argv);
 int cmd_apply(const struct cli *c, int argc, char **argv);
 int cmd_flush(const struct cli *c, int argc, char **argv);
+int cmd_audit(const struct cli *c, int argc, char **argv);
 
 #endif
