@@ -208,20 +208,28 @@ static int report_dnat(struct scan *s, const struct nftnl_rule *r,
 		       const struct icc_dnat *d)
 {
 	uint32_t fam = nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY);
-	char subject[600], port[16];
+	char subject[600], proto[24], what[64];
 
 	snprintf(subject, sizeof(subject), "%s %s %s",
 		 fam == NFPROTO_IPV4 ? "ip" : fam == NFPROTO_IPV6 ? "ip6" : "inet",
 		 nftnl_rule_get_str(r, NFTNL_RULE_TABLE),
 		 nftnl_rule_get_str(r, NFTNL_RULE_CHAIN));
-	snprintf(port, sizeof(port), "%u", d->port);
+	if (!d->proto)
+		snprintf(proto, sizeof(proto), "every protocol");
+	else if (strcmp(proto_name(d->proto), "?"))
+		snprintf(proto, sizeof(proto), "%s", proto_name(d->proto));
+	else
+		snprintf(proto, sizeof(proto), "protocol %u", d->proto);
+	if (d->port)
+		snprintf(what, sizeof(what), "%s port %u", proto, d->port);
+	else
+		snprintf(what, sizeof(what), "%s, %s", proto,
+			 d->port_set ? "several ports" : "every port");
 	s->ndnat++;
 	return audit_add(s->a, AUDIT_FOREIGN_PUBLISH, ICC_AUDIT_FAIL, subject,
 			 "publish the port with the policy instead and remove the rule (Docker: \"iptables\": false, or \"ip\": \"127.0.0.1\" in daemon.json)",
-			 "DNAT of %s port %s on every host address (rule handle %llu): a port published outside the policy, whose publish and allow_from do not apply to it",
-			 d->proto ? proto_name(d->proto) : "any protocol,",
-			 d->port ? port : d->port_set ? "(several)" : "(any)",
-			 (unsigned long long)nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
+			 "DNAT of %s on every host address (rule handle %llu): a port published outside the policy, whose publish and allow_from do not apply to it",
+			 what, (unsigned long long)nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE));
 }
 
 static int rule_cb(const struct nlmsghdr *nlh, void *data)
@@ -333,7 +341,7 @@ int audit_nft(struct icc_audit *a, bool *guard_live)
 		goto out;
 	*guard_live = s.table_ok && s.chain_ok && s.rule_ok;
 	if (!s.ndnat)
-		ret = audit_add(a, AUDIT_FOREIGN_PUBLISH, ICC_AUDIT_PASS, "", NULL,
+		ret = audit_add(a, AUDIT_FOREIGN_PUBLISH, ICC_AUDIT_PASS, "nf_tables", NULL,
 				"no rule of another table translates destinations on every host address");
 	if (!ret)
 		ret = legacy(a);
