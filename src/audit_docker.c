@@ -40,7 +40,7 @@ static int eval_bool(json_object *root, const struct docker_bool *b,
 {
 	json_object *v = NULL;
 	bool val = b->dflt, set = root && json_object_object_get_ex(root, b->key, &v);
-	char fix[96];
+	char fix[600];
 
 	snprintf(fix, sizeof(fix), "\"%s\": %s in %s, then restart Docker", b->key,
 		 b->want ? "true" : "false", file);
@@ -68,11 +68,13 @@ static bool is_loopback(const char *s)
 
 static int eval_ip(json_object *root, const char *file, struct icc_audit *a)
 {
-	const char *fix = "\"ip\": \"127.0.0.1\" in daemon.json, then restart Docker; publish with the policy";
+	char fix[600];
 	json_object *v = NULL;
 	bool set = root && json_object_object_get_ex(root, "ip", &v);
 	const char *ip = "0.0.0.0";
 
+	snprintf(fix, sizeof(fix), "\"ip\": \"127.0.0.1\" in %s, then restart Docker; publish with the policy",
+		 file);
 	if (set && !json_object_is_type(v, json_type_string))
 		return audit_add(a, AUDIT_DOCKER_IP, ICC_AUDIT_FAIL, file, fix,
 				 "\"ip\" is not a string: Docker refuses the file");
@@ -124,27 +126,45 @@ static int fail_all(const char *file, const char *why, struct icc_audit *a)
 			"fix the file: Docker refuses to start with it", reason);
 }
 
+/* Why text is not one JSON object, or NULL; *root set when it is. */
+static const char *parse(const char *text, json_object **root)
+{
+	struct json_tokener *tok = json_tokener_new();
+	enum json_tokener_error e;
+	const char *why = NULL;
+	size_t end;
+
+	*root = NULL;
+	if (!tok)
+		return NULL;	/* out of memory */
+	*root = json_tokener_parse_ex(tok, text, (int)strlen(text));
+	e = json_tokener_get_error(tok);
+	end = json_tokener_get_parse_end(tok);
+	if (e == json_tokener_continue)
+		why = "unexpected end of file";
+	else if (e != json_tokener_success)
+		why = json_tokener_error_desc(e);
+	else if (text[end + strspn(text + end, " \t\r\n")])
+		why = "trailing data after the JSON value";
+	else if (!json_object_is_type(*root, json_type_object))
+		why = "not a JSON object";	/* null included */
+	json_tokener_free(tok);
+	return why;
+}
+
 int audit_docker_eval(const char *text, const char *file, struct icc_audit *a)
 {
-	struct json_tokener *tok;
 	json_object *root = NULL;
+	const char *why;
 	int ret;
 
 	if (!text)
 		return eval_all(NULL, file, a);
-	tok = json_tokener_new();
-	if (!tok)
+	why = parse(text, &root);
+	if (!why && !root)
 		return -ENOMEM;
-	root = json_tokener_parse_ex(tok, text, (int)strlen(text));
-	if (!root || json_tokener_get_error(tok) != json_tokener_success)
-		ret = fail_all(file, root ? "trailing data after the JSON object" :
-			       json_tokener_error_desc(json_tokener_get_error(tok)), a);
-	else if (!json_object_is_type(root, json_type_object))
-		ret = fail_all(file, "not a JSON object", a);
-	else
-		ret = eval_all(root, file, a);
+	ret = why ? fail_all(file, why, a) : eval_all(root, file, a);
 	json_object_put(root);
-	json_tokener_free(tok);
 	return ret;
 }
 
