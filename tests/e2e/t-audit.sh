@@ -13,7 +13,7 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 80
+plan 93
 
 topo_std nf_call_iptables 0 nf_call_ip6tables 0
 nsx H ip link set lxcbr0 type bridge nf_call_iptables 0 nf_call_ip6tables 0
@@ -53,7 +53,7 @@ EOF
 snapshot() {
 	nsx H nft list ruleset 2>&1
 	nsx H sysctl -a -r '^net\.(ipv4|ipv6|bridge)\.' 2>/dev/null | grep -v nf_conntrack
-	nsx H ip -d link show | sed 's/ [a-z_]*timer *[0-9.]*//g'	# not the bridges' running timers
+	nsx H ip -d link show 2>/dev/null | sed 's/ [a-z_]*timer *[0-9.]*//g'	# not the bridges' running timers
 }
 CHANGED=()
 RUNS=0
@@ -331,6 +331,67 @@ daemon_start H2 "$POL" || bail "daemon in H2 did not start: $(cat "$DAEMON_LOG")
 audit
 is "$(st daemon-caps)" WARN "a daemon (full root) in another namespace is not H's: WARN, no daemon"
 stop_daemon
+
+# ---- our guard in a dormant table does not count
+nsx H nft add table inet icc '{ flags dormant; }'
+audit
+is "$(st route-localnet docker0)" FAIL "route-localnet FAIL: the guard's table is dormant"
+icc_apply_or_bail H "$POL"
+audit
+is "$(st route-localnet docker0) $(st tables)" "PASS PASS" "apply woke it: PASS"
+
+# ---- F, a fresh host: a missing bridge, a veth named like one, IPv6 forwarding,
+# a table icc that is not ours, Docker found by its root
+ip -n "$(ns F)" link add docker0 type bridge
+ip -n "$(ns F)" link add eth0 type veth peer name eth0p
+ip -n "$(ns F)" link add dummy0 type veth peer name dummy0p
+nsx F sysctl -qw net.ipv6.conf.eth0.accept_ra=1
+mkdir -p "$E2E_TMP/droot"
+P2=$(policy p2 <<EOF
+version = 1;
+bridges = (
+  { name = "docker0"; subnet = [ "172.17.0.0/16", "fd00:17::/64" ]; uplink = "eth0"; },
+  { name = "br9"; subnet = "10.9.0.0/24"; }
+);
+discovery = { docker = "$E2E_TMP/droot"; };
+EOF
+)
+# faudit CONF [ARGS...]: icc-policy audit --json in F (no snapshot).
+faudit() {
+	local c=$1
+	shift
+	ICC_RC=0
+	ip netns exec "$(ns F)" "$ICC_POLICY" -c "$c" audit --json "$@" >"$E2E_TMP/f.json" \
+		2>/dev/null || ICC_RC=$?
+	ICC_OUT=$(cat "$E2E_TMP/f.json")
+}
+faudit "$P2" --docker-config "$GOOD"
+is "$(st br-netfilter br9)" WARN "br-netfilter WARN: bridge br9 does not exist yet"
+is "$(st forwarding)" "FAIL WARN FAIL" "forwarding: ip_forward FAIL, accept_ra 1 on the uplink WARN, IPv6 forwarding FAIL"
+like "$(text forwarding net.ipv6)" "^FAIL net.ipv6.conf.all.forwarding \|" "the IPv6 one names net.ipv6.conf.all.forwarding"
+like "$(text forwarding eth0)" "^WARN eth0 \| accept_ra = 1" "the accept_ra one names the uplink"
+if [ ! -e /etc/docker ]; then
+	faudit "$P2"
+	is "$(st docker-icc) $(st docker-userland-proxy) $(st docker-ip) $(st docker-iptables)" "WARN FAIL WARN WARN" \
+		"no /etc/docker/daemon.json, but Docker's root (discovery.docker) exists: Docker's defaults"
+	printf 'version = 1;\nbridges = ( { name = "br9"; subnet = "10.9.0.0/24"; } );\ndiscovery = { docker = "%s"; };\n' \
+		"$E2E_TMP/no-droot" >"$E2E_TMP/p3.conf"
+	faudit "$E2E_TMP/p3.conf"
+	like "$(text docker-icc)" "^PASS /etc/docker/daemon.json \| Docker not installed: no /etc/docker, no $E2E_TMP/no-droot" \
+		"neither /etc/docker nor Docker's root: Docker not installed"
+else
+	skip_one "no /etc/docker/daemon.json, but Docker's root exists: Docker's defaults" "this machine has /etc/docker"
+	skip_one "neither /etc/docker nor Docker's root: Docker not installed" "this machine has /etc/docker"
+fi
+printf 'version = 1;\nbridges = ( { name = "dummy0"; subnet = "10.8.0.0/24"; } );\n' >"$E2E_TMP/p4.conf"
+faudit "$E2E_TMP/p4.conf" --docker-config "$GOOD"
+is "$(st br-netfilter dummy0)" FAIL "br-netfilter FAIL: dummy0 is a veth, not a bridge"
+like "$(text br-netfilter dummy0)" "exists but is not a bridge" "and it says so"
+is "$(st forwarding)" WARN "forwarding WARN: not evaluated until the bridges are fixed"
+nsx F nft add table inet icc
+faudit "$E2E_TMP/p4.conf" --docker-config "$GOOD"
+is "$(st tables)" FAIL "tables FAIL: a table inet icc icc-policy did not make"
+like "$(text tables)" "did not make" "and it says so"
 
 # ---- exit codes and nothing changed
 audit --bogus
