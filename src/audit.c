@@ -343,7 +343,7 @@ int audit_run(const struct icc_policy *p, const struct icc_audit_opts *o,
 	    (ret = audit_move(a, &nft)) < 0 ||
 	    (ret = audit_move(a, &tail)) < 0)
 		goto out;
-	ret = audit_daemons(a);
+	ret = audit_daemons(p, a);
 out:
 	audit_free(&nft);
 	audit_free(&tail);

@@ -17,7 +17,11 @@
 
 #define CONF_DIR	"/proc/sys/net/ipv4/conf"
 #define DAEMON_COMM	"icc-policyd"
+#define CAP_NET_BIND_SERVICE_BIT	10
+#define CAP_NET_BROADCAST_BIT	11
+#define CAP_NET_ADMIN_BIT	12
 #define CAP_SYS_PTRACE_BIT	19
+#define CAP(bit)		(UINT64_C(1) << (bit))
 
 /* ---- route_localnet ---- */
 
@@ -110,12 +114,24 @@ static char *caps_text(uint64_t caps)
 	return buf;
 }
 
-int audit_caps_eval(long pid, uint64_t eff, struct icc_audit *a)
+uint64_t audit_daemon_needs(const struct icc_policy *p)
 {
-	uint64_t extra = eff & ~AUDIT_DAEMON_CAPS_NEEDED;
-	uint64_t missing = AUDIT_DAEMON_CAPS_NEEDED & ~eff;
+	uint64_t need = CAP(CAP_NET_ADMIN_BIT) | CAP(CAP_NET_BROADCAST_BIT);
+
+	/* The [::1] relay listens itself (ip_unprivileged_port_start: 1024). */
+	for (size_t i = 0; i < p->npublishes; i++)
+		if (p->publishes[i].v6 && publish_is_loopback(&p->publishes[i]) &&
+		    p->publishes[i].host_port < 1024)
+			need |= CAP(CAP_NET_BIND_SERVICE_BIT);
+	return need;
+}
+
+int audit_caps_eval(long pid, uint64_t eff, uint64_t needed,
+		    struct icc_audit *a)
+{
+	uint64_t extra = eff & ~needed, missing = needed & ~eff;
 	const char *fix = "run it as contrib/icc-policyd.service does (CapabilityBoundingSet=CAP_NET_ADMIN CAP_NET_BROADCAST)";
-	char subject[32], *text = caps_text(missing ? missing : extra);
+	char subject[32], *text = caps_text(missing ? missing : extra ? extra : needed);
 	enum icc_audit_status s = ICC_AUDIT_FAIL;
 	int ret;
 
@@ -128,10 +144,10 @@ int audit_caps_eval(long pid, uint64_t eff, struct icc_audit *a)
 				text);
 	else if (!extra)
 		ret = audit_add(a, AUDIT_DAEMON_CAPS, ICC_AUDIT_PASS, subject, NULL,
-				"holds CAP_NET_ADMIN and CAP_NET_BROADCAST only");
+				"holds only what it needs: %s", text);
 	else {
 		/* The unit's documented trade for finding LXC containers. */
-		if (extra == UINT64_C(1) << CAP_SYS_PTRACE_BIT)
+		if (extra == CAP(CAP_SYS_PTRACE_BIT))
 			s = ICC_AUDIT_WARN;
 		ret = audit_add(a, AUDIT_DAEMON_CAPS, s, subject, fix,
 				"holds capabilities it does not need: %s%s", text,
@@ -143,6 +159,7 @@ int audit_caps_eval(long pid, uint64_t eff, struct icc_audit *a)
 
 struct daemons {
 	struct icc_audit *a;
+	uint64_t needed;
 	struct stat self;
 	size_t n;
 };
@@ -192,12 +209,12 @@ static int daemon_cb(const char *dir, const char *name, void *arg)
 	if (!is_daemon(pid, &d->self) || cap_eff(pid, &eff) < 0)
 		return 0;
 	d->n++;
-	return audit_caps_eval(pid, eff, d->a);
+	return audit_caps_eval(pid, eff, d->needed, d->a);
 }
 
-int audit_daemons(struct icc_audit *a)
+int audit_daemons(const struct icc_policy *p, struct icc_audit *a)
 {
-	struct daemons d = { .a = a };
+	struct daemons d = { .a = a, .needed = audit_daemon_needs(p) };
 	int ret;
 
 	if (stat("/proc/self/ns/net", &d.self) < 0)

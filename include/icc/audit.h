@@ -95,15 +95,20 @@ int audit_docker_eval(const char *text, const char *file, struct icc_audit *a);
 int audit_docker(const struct icc_policy *p, const char *file,
 		 struct icc_audit *a);
 
-/* Capabilities the daemon needs: CAP_NET_ADMIN and CAP_NET_BROADCAST. */
-#define AUDIT_DAEMON_CAPS_NEEDED	((UINT64_C(1) << 12) | (UINT64_C(1) << 11))
 /*
- * One running daemon's effective set: appends one daemon-caps result for
- * pid. Returns 0 or -ENOMEM.
+ * Capabilities the daemon needs for p: CAP_NET_ADMIN and CAP_NET_BROADCAST
+ * always, CAP_NET_BIND_SERVICE when it relays a [::1] publish on a port
+ * below 1024.
  */
-int audit_caps_eval(long pid, uint64_t eff, struct icc_audit *a);
+uint64_t audit_daemon_needs(const struct icc_policy *p);
+/*
+ * One running daemon's effective set against what it needs: appends one
+ * daemon-caps result for pid. Returns 0 or -ENOMEM.
+ */
+int audit_caps_eval(long pid, uint64_t eff, uint64_t needed,
+		    struct icc_audit *a);
 /* Every icc-policyd in our network namespace (or a WARN: none runs). */
-int audit_daemons(struct icc_audit *a);
+int audit_daemons(const struct icc_policy *p, struct icc_audit *a);
 /* route_localnet on every interface, given whether the guard is live. */
 int audit_localnet(bool guard_live, struct icc_audit *a);
 

@@ -281,7 +281,7 @@ static void test_docker_reason(void **state)
 static const struct icc_audit_result *caps(uint64_t eff, struct icc_audit *a)
 {
 	audit_truncate(a, 0);
-	assert_int_equal(audit_caps_eval(42, eff, a), 0);
+	assert_int_equal(audit_caps_eval(42, eff, 0x1800, a), 0);
 	assert_int_equal(a->n, 1);
 	assert_string_equal(a->v[0].subject, "pid 42");
 	return &a->v[0];
@@ -309,6 +309,38 @@ static void test_caps(void **state)
 	assert_non_null(strstr(r->reason, "lacks CAP_NET_ADMIN"));
 	r = caps(0x1800 | (1ULL << 50), &a);	/* a capability newer than us */
 	assert_non_null(strstr(r->reason, "CAP_50"));
+	assert_string_equal(caps(0x1800, &a)->reason,
+			    "holds only what it needs: CAP_NET_BROADCAST, CAP_NET_ADMIN");
+	audit_free(&a);
+}
+
+/* A [::1] relay on a privileged port needs CAP_NET_BIND_SERVICE too. */
+static void test_caps_needed(void **state)
+{
+	static const char base[] =
+		"version = 1;\n"
+		"bridges = ( { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; } );\n"
+		"containers = { web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; }; };\n";
+	char text[1024];
+	struct icc_audit a = { 0 };
+	const char *ports[] = { "8080", "80" };
+	uint64_t want[] = { 0x1800, 0x1c00 };
+
+	(void)state;
+	for (int i = 0; i < 2; i++) {
+		struct icc_diags d = { 0 };
+		struct icc_policy *p = NULL;
+
+		snprintf(text, sizeof(text), "%spublish = ( { container = \"web\"; "
+			 "port = \"tcp/80\"; host = \"[::1]:%s\"; } );\n", base, ports[i]);
+		assert_int_equal(policy_load_string(text, "t.conf", &p, &d), 0);
+		assert_int_equal(audit_daemon_needs(p), want[i]);
+		audit_truncate(&a, 0);
+		assert_int_equal(audit_caps_eval(1, 0x1c00, audit_daemon_needs(p), &a), 0);
+		assert_int_equal(a.v[0].status, i ? ICC_AUDIT_PASS : ICC_AUDIT_FAIL);
+		policy_free(p);
+		diags_free(&d);
+	}
 	audit_free(&a);
 }
 
@@ -338,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_docker_reason),
 		cmocka_unit_test(test_caps),
+		cmocka_unit_test(test_caps_needed),
 		cmocka_unit_test(test_score),
 	};
 
