@@ -125,9 +125,10 @@ static bool knob_for(const struct icc_knobs *k, enum icc_knob_kind kind,
 	return false;
 }
 
-static int check_bridge(const struct icc_plan *pl, const struct icc_bridge *b,
-			const struct icc_diags *warn, const struct icc_diags *err,
-			struct icc_audit *a)
+/* plan_ret < 0: kernel_plan() stopped and kept no knob (see kernel.h). */
+static int check_bridge(const struct icc_plan *pl, int plan_ret,
+			const struct icc_bridge *b, const struct icc_diags *warn,
+			const struct icc_diags *err, struct icc_audit *a)
 {
 	const char *fix = "icc-policy apply (it sets both flags), and modprobe br_netfilter at boot";
 	bool nf4 = knob_for(&pl->knobs, ICC_KNOB_BR_NF_CALL_IPTABLES, b->name);
@@ -141,6 +142,10 @@ static int check_bridge(const struct icc_plan *pl, const struct icc_bridge *b,
 		return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_WARN, b->name,
 				 "create the bridge, then icc-policy apply (icc-policyd does it as it appears)",
 				 "%s", msg);
+	if (plan_ret < 0)
+		return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_WARN, b->name,
+				 "fix the other bridges' FAILs first",
+				 "not evaluated: another policy bridge stops the check");
 	if (nf4 || nf6)
 		return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_FAIL, b->name, fix,
 				 "%s%s%s = 0: traffic between its ports is switched without meeting the rules",
@@ -150,14 +155,14 @@ static int check_bridge(const struct icc_plan *pl, const struct icc_bridge *b,
 			 "br_netfilter loaded; nf_call_iptables and nf_call_ip6tables = 1");
 }
 
-static int check_bridges(const struct icc_plan *pl,
+static int check_bridges(const struct icc_plan *pl, int plan_ret,
 			 const struct icc_diags *warn,
 			 const struct icc_diags *err, struct icc_audit *a)
 {
 	int ret = 0;
 
 	for (size_t i = 0; i < pl->p->nbridges && !ret; i++)
-		ret = check_bridge(pl, &pl->p->bridges[i], warn, err, a);
+		ret = check_bridge(pl, plan_ret, &pl->p->bridges[i], warn, err, a);
 	return ret;
 }
 
@@ -300,7 +305,7 @@ static int run_plan(const struct icc_policy *p, struct icc_audit *a,
 	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
 	struct icc_plan pl;
 	struct icc_nft *nft = NULL;
-	int ret, plan_ret, diff_ret = -ENOENT;
+	int ret, plan_ret, diff_ret = -EINVAL;
 
 	plan_ret = plan_want(&pl, p, &notes, &warn, &err);
 	if (plan_ret < 0 && plan_ret != -ENOPROTOOPT && plan_ret != -ENOTTY &&
@@ -312,7 +317,7 @@ static int run_plan(const struct icc_policy *p, struct icc_audit *a,
 		goto out;
 	if (pl.want)
 		diff_ret = plan_diff(&pl, nft);
-	if ((ret = check_bridges(&pl, &warn, &err, a)) < 0 ||
+	if ((ret = check_bridges(&pl, plan_ret, &warn, &err, a)) < 0 ||
 	    (ret = check_forwarding(&pl, plan_ret, a)) < 0 ||
 	    (ret = check_tables(&pl, diff_ret, a)) < 0)
 		goto out;

@@ -13,7 +13,7 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 93
+plan 94
 
 topo_std nf_call_iptables 0 nf_call_ip6tables 0
 nsx H ip link set lxcbr0 type bridge nf_call_iptables 0 nf_call_ip6tables 0
@@ -383,10 +383,11 @@ else
 	skip_one "no /etc/docker/daemon.json, but Docker's root exists: Docker's defaults" "this machine has /etc/docker"
 	skip_one "neither /etc/docker nor Docker's root: Docker not installed" "this machine has /etc/docker"
 fi
-printf 'version = 1;\nbridges = ( { name = "dummy0"; subnet = "10.8.0.0/24"; } );\n' >"$E2E_TMP/p4.conf"
+printf 'version = 1;\nbridges = ( { name = "dummy0"; subnet = "10.8.0.0/24"; },\n  { name = "docker0"; subnet = "172.17.0.0/16"; } );\n' >"$E2E_TMP/p4.conf"
 faudit "$E2E_TMP/p4.conf" --docker-config "$GOOD"
 is "$(st br-netfilter dummy0)" FAIL "br-netfilter FAIL: dummy0 is a veth, not a bridge"
 like "$(text br-netfilter dummy0)" "exists but is not a bridge" "and it says so"
+is "$(st br-netfilter docker0)" WARN "docker0, a bridge beside it, is WARN: not evaluated (no false PASS)"
 is "$(st forwarding)" WARN "forwarding WARN: not evaluated until the bridges are fixed"
 nsx F nft add table inet icc
 faudit "$E2E_TMP/p4.conf" --docker-config "$GOOD"
