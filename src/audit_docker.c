@@ -168,17 +168,22 @@ int audit_docker_eval(const char *text, const char *file, struct icc_audit *a)
 	return ret;
 }
 
-/* Whether Docker is installed when its file is missing (see the man page). */
-static bool docker_installed(const struct icc_policy *p, const char *file,
-			     char *why, size_t len)
+/*
+ * Whether Docker is installed when its file is missing (see the man page):
+ * 1 or 0 (why says what is missing), or -ENOMEM.
+ */
+static int docker_installed(const struct icc_policy *p, const char *file,
+			    char *why, size_t len)
 {
-	char *copy = strdup(file), *dir = copy ? dirname(copy) : NULL;
+	char *copy = strdup(file), *dir;
 	bool dflt = !strcmp(file, AUDIT_DOCKER_CONFIG), yes;
 
-	yes = dir && access(dir, F_OK) == 0;
-	if (!yes && dflt)
-		yes = access(p->paths.docker, F_OK) == 0;
-	snprintf(why, len, "Docker not installed: no %s%s%s", dir ? dir : file,
+	if (!copy)
+		return -ENOMEM;
+	dir = dirname(copy);
+	yes = access(dir, F_OK) == 0 ||
+	      (dflt && access(p->paths.docker, F_OK) == 0);
+	snprintf(why, len, "Docker not installed: no %s%s%s", dir,
 		 dflt ? ", no " : "", dflt ? p->paths.docker : "");
 	free(copy);
 	return yes;
@@ -191,10 +196,10 @@ int audit_docker(const struct icc_policy *p, const char *file,
 	size_t len;
 	int ret = file_read(file, DAEMON_JSON_MAX, &text, &len);
 
-	if (ret == -ENOENT && !docker_installed(p, file, why, sizeof(why)))
+	if (ret == -ENOENT && (ret = docker_installed(p, file, why, sizeof(why))) == 0)
 		return all_four(a, ICC_AUDIT_PASS, file, NULL, why);
-	if (ret == -ENOENT)
-		return audit_docker_eval(NULL, file, a);
+	if (ret == 1)
+		return audit_docker_eval(NULL, file, a);	/* Docker's defaults */
 	if (ret == -ENOMEM)
 		return ret;
 	if (ret < 0)

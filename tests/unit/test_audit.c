@@ -113,6 +113,15 @@ static void nat(struct nftnl_rule *r, uint32_t type)
 	add(r, e);
 }
 
+/* Judges r, then frees it. */
+static bool reported(struct nftnl_rule *r, struct icc_dnat *d)
+{
+	bool yes = audit_rule_dnat(r, d);
+
+	nftnl_rule_free(r);
+	return yes;
+}
+
 /* iptables-nft: -p tcp --dport 8080 -j DNAT, with the xt target. */
 static void test_xt_dnat(void **state)
 {
@@ -123,19 +132,17 @@ static void test_xt_dnat(void **state)
 	meta_l4proto(r, IPPROTO_TCP);
 	dport(r, 8080);
 	xt_dnat(r);
-	assert_true(audit_rule_dnat(r, &d));
+	assert_true(reported(r, &d));
 	assert_int_equal(d.proto, IPPROTO_TCP);
 	assert_int_equal(d.port, 8080);
 	assert_false(d.port_set);
-	nftnl_rule_free(r);
 
 	/* -d 127.0.0.1: restricted to one address, not reported */
 	r = rule_new(NFPROTO_IPV4);
 	daddr4(r, "127.0.0.1", NFT_CMP_EQ);
 	meta_l4proto(r, IPPROTO_TCP);
 	xt_dnat(r);
-	assert_false(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_false(reported(r, &d));
 }
 
 static void test_nat_dnat(void **state)
@@ -145,39 +152,34 @@ static void test_nat_dnat(void **state)
 
 	(void)state;
 	nat(r, NFT_NAT_DNAT);
-	assert_true(audit_rule_dnat(r, &d));
+	assert_true(reported(r, &d));
 	assert_int_equal(d.proto, 0);
 	assert_int_equal(d.port, 0);
-	nftnl_rule_free(r);
 
 	/* ip daddr != X restricts nothing */
 	r = rule_new(NFPROTO_IPV4);
 	daddr4(r, "10.0.0.1", NFT_CMP_NEQ);
 	nat(r, NFT_NAT_DNAT);
-	assert_true(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_true(reported(r, &d));
 
 	/* a prefix (fewer bytes loaded) restricts */
 	r = rule_new(NFPROTO_IPV4);
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
 	cmp(r, NFT_REG_1, NFT_CMP_EQ, "\x0a", 1);
 	nat(r, NFT_NAT_DNAT);
-	assert_false(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_false(reported(r, &d));
 
 	/* source NAT is not publishing */
 	r = rule_new(NFPROTO_IPV4);
 	nat(r, NFT_NAT_SNAT);
-	assert_false(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_false(reported(r, &d));
 
 	/* ip saddr (offset 12) is not a destination */
 	r = rule_new(NFPROTO_IPV4);
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, NFT_REG_1);
 	cmp(r, NFT_REG_1, NFT_CMP_EQ, "\x0a\x00\x00\x01", 4);
 	nat(r, NFT_NAT_DNAT);
-	assert_true(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_true(reported(r, &d));
 }
 
 static void lookup(struct nftnl_rule *r, uint32_t reg, bool inv)
@@ -200,8 +202,7 @@ static void test_lookup(void **state)
 	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
 	lookup(r, NFT_REG_1, false);
 	nat(r, NFT_NAT_DNAT);
-	assert_false(audit_rule_dnat(r, &d));
-	nftnl_rule_free(r);
+	assert_false(reported(r, &d));
 
 	/* ip6 daddr != @set; udp dport @ports: reported, several ports */
 	r = rule_new(NFPROTO_IPV6);
@@ -211,11 +212,10 @@ static void test_lookup(void **state)
 	payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1);
 	lookup(r, NFT_REG_1, false);
 	nat(r, NFT_NAT_DNAT);
-	assert_true(audit_rule_dnat(r, &d));
+	assert_true(reported(r, &d));
 	assert_int_equal(d.proto, IPPROTO_UDP);
 	assert_int_equal(d.port, 0);
 	assert_true(d.port_set);
-	nftnl_rule_free(r);
 }
 
 /* ---- daemon.json ---- */
