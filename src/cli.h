@@ -27,5 +27,6 @@ int cmd_diff(const struct cli *c, int argc, char **argv);
 int cmd_apply(const struct cli *c, int argc, char **argv);
 int cmd_flush(const struct cli *c, int argc, char **argv);
 int cmd_status(const struct cli *c, int argc, char **argv);
+int cmd_audit(const struct cli *c, int argc, char **argv);
 
 #endif

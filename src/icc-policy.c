@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "icc/audit.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -24,6 +25,7 @@ static const struct {
 	{ "apply", cmd_apply, "make the policy live in one atomic transaction" },
 	{ "flush", cmd_flush, "remove everything icc-policy owns, nothing else" },
 	{ "status", cmd_status, "what is enforced now: bridges, containers, counters, drift" },
+	{ "audit", cmd_audit, "check the host: PASS, WARN or FAIL, a reason and a fix each" },
 };
 
 static void usage(FILE *f)
@@ -38,9 +40,13 @@ static void usage(FILE *f)
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
 		fprintf(f, "  %-6s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "  apply --dry-run  same as diff\n"
-		   "  status --json    the same as JSON (see icc-policy(8))\n\n"
-		   "Exit: 0 success (diff: in sync), 1 invalid policy or "
-		   "failure (diff: changes), 2 usage or system error.\n");
+		   "  status --json    the same as JSON (see icc-policy(8))\n"
+		   "  audit [--json] [--docker-config FILE]\n"
+		   "                   changes nothing; FILE defaults to %s\n\n"
+		   "Exit: 0 success (diff: in sync; audit: no FAIL), 1 invalid policy or "
+		   "failure (diff: changes; audit: any FAIL), 2 usage or system error "
+		   "(diff and audit: any error, an invalid policy included).\n",
+		   AUDIT_DOCKER_CONFIG);
 }
 
 int main(int argc, char **argv)

@@ -751,6 +751,11 @@ int kernel_reset_localnet(char (*ifnames)[ICC_IFNAMSIZ], size_t n,
 	return ret;
 }
 
+int kernel_sysctl_read(const char *path, int *val)
+{
+	return sysctl_read(path, val);
+}
+
 /* ---- print, free ---- */
 
 void kernel_knobs_print(FILE *f, const struct icc_knobs *k, const char *sign)

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Internal to the nft_* files: the socket and a request helper. */
+/* Internal to the nft_* files (and audit_nft.c): the socket and a request helper. */
 #ifndef ICC_NFT_INT_H
 #define ICC_NFT_INT_H
 

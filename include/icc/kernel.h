@@ -75,6 +75,9 @@ int kernel_apply(const struct icc_knobs *k, struct icc_diags *err);
 int kernel_reset_localnet(char (*ifnames)[ICC_IFNAMSIZ], size_t n,
 			  struct icc_knobs *changed, struct icc_diags *err);
 
+/* Reads an integer sysctl (a /proc/sys path). Returns 0 or -errno. */
+int kernel_sysctl_read(const char *path, int *val);
+
 /* One line per knob: "<sign>sysctl net.ipv4.ip_forward = 1" and
  * "<sign>bridge docker0 nf_call_iptables = 1" (sign '+' for diff). */
 void kernel_knobs_print(FILE *f, const struct icc_knobs *k, const char *sign);
