@@ -51,7 +51,7 @@ EOF
 
 # What an audit must not touch: the ruleset, H's net sysctls, its links.
 snapshot() {
-	nsx H nft list ruleset 2>&1
+	nsx H nft -s list ruleset 2>&1
 	nsx H sysctl -a -r '^net\.(ipv4|ipv6|bridge)\.' 2>/dev/null | grep -v nf_conntrack
 	nsx H ip -d link show 2>/dev/null | sed 's/ [a-z_]*timer *[0-9.]*//g'	# not the bridges' running timers
 }
