@@ -39,16 +39,22 @@ struct classify {
 };
 
 /* NFT_REG_1..4 are 16 bytes, NFT_REG32_00..15 four: one slot each 4 bytes. */
+static int slot_index(uint32_t reg)
+{
+	if (reg >= NFT_REG_1 && reg <= NFT_REG_4)
+		return (int)(reg - NFT_REG_1) * 4;
+	if (reg >= NFT_REG32_00 && reg - NFT_REG32_00 < 32)
+		return (int)(reg - NFT_REG32_00);
+	return -1;
+}
+
 static uint8_t *slot(struct classify *c, uint32_t reg)
 {
 	static uint8_t scratch;
+	int i = slot_index(reg);
 
-	if (reg >= NFT_REG_1 && reg <= NFT_REG_4)
-		return &c->reg[(reg - NFT_REG_1) * 4];
-	if (reg >= NFT_REG32_00 && reg - NFT_REG32_00 < 32)
-		return &c->reg[reg - NFT_REG32_00];
 	scratch = K_NONE;
-	return &scratch;
+	return i < 0 ? &scratch : &c->reg[i];
 }
 
 static enum reg_kind payload_kind(const struct classify *c,
@@ -101,12 +107,44 @@ static void on_match(struct classify *c, uint32_t sreg, bool inverted)
 		c->d->port_set = true;
 }
 
+/* A load of len bytes fills len/4 slots (an IPv6 address: four). */
+static void set_slots(struct classify *c, uint32_t reg, uint32_t len,
+		      enum reg_kind k)
+{
+	int i = slot_index(reg);
+
+	for (uint32_t n = 0; i >= 0 && n < (len + 3) / 4 && i + n < 32; n++)
+		c->reg[i + n] = (uint8_t)k;
+}
+
+/*
+ * Any expression not understood here may write any register (fib, ct,
+ * rt, socket, a map lookup, ...): forget everything, so that a later
+ * compare is never taken for a destination restriction. At worst a
+ * restricted DNAT is reported; an unrestricted one never passes.
+ */
+static bool understood(const char *name)
+{
+	static const char *const known[] = {
+		"payload", "meta", "bitwise", "immediate", "counter", "log",
+		"limit", "match", "notrack", NULL
+	};
+
+	for (const char *const *k = known; *k; k++)
+		if (!strcmp(name, *k))
+			return true;
+	return false;
+}
+
 static void on_load(struct classify *c, const struct nftnl_expr *e,
 		    const char *name)
 {
-	if (!strcmp(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG))
-		*slot(c, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG)) =
-			payload_kind(c, e);
+	if (!understood(name))
+		memset(c->reg, K_NONE, sizeof(c->reg));
+	else if (!strcmp(name, "payload") && nftnl_expr_is_set(e, NFTNL_EXPR_PAYLOAD_DREG))
+		set_slots(c, nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_DREG),
+			  nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN),
+			  payload_kind(c, e));
 	else if (!strcmp(name, "meta") && nftnl_expr_is_set(e, NFTNL_EXPR_META_DREG))
 		*slot(c, nftnl_expr_get_u32(e, NFTNL_EXPR_META_DREG)) =
 			nftnl_expr_get_u32(e, NFTNL_EXPR_META_KEY) == NFT_META_L4PROTO ?
@@ -127,6 +165,8 @@ static int classify_expr(struct nftnl_expr *e, void *data)
 		return 0;
 	if (!strcmp(name, "cmp"))
 		on_cmp(c, e);
+	else if (!strcmp(name, "lookup") && nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_DREG))
+		memset(c->reg, K_NONE, sizeof(c->reg));	/* a map: its value is anything */
 	else if (!strcmp(name, "lookup"))
 		on_match(c, nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_SREG),
 			 nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);

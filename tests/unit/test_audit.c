@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/rtnetlink.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
 
@@ -180,6 +181,39 @@ static void test_nat_dnat(void **state)
 	cmp(r, NFT_REG_1, NFT_CMP_EQ, "\x0a\x00\x00\x01", 4);
 	nat(r, NFT_NAT_DNAT);
 	assert_true(reported(r, &d));
+}
+
+/*
+ * ip daddr != 127.0.0.0/8 fib daddr type local dnat ...: fib writes the
+ * register that held ip daddr; its compare is no destination restriction.
+ */
+static void test_unknown_expr_forgets(void **state)
+{
+	struct nftnl_rule *r = rule_new(NFPROTO_IPV4);
+	struct nftnl_expr *e;
+	uint32_t local = RTN_LOCAL;
+	struct icc_dnat d;
+
+	(void)state;
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, NFT_REG_1);
+	cmp(r, NFT_REG_1, NFT_CMP_NEQ, "\x7f", 1);
+	e = nftnl_expr_alloc("fib");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	add(r, e);
+	cmp(r, NFT_REG_1, NFT_CMP_EQ, &local, 4);
+	dport(r, 8080);
+	nat(r, NFT_NAT_DNAT);
+	assert_true(reported(r, &d));
+	assert_int_equal(d.port, 8080);
+
+	/* an IPv6 daddr fills four slots: a compare on the last is daddr too */
+	r = rule_new(NFPROTO_IPV6);
+	payload(r, NFT_PAYLOAD_NETWORK_HEADER, 24, 16, NFT_REG_1);
+	cmp(r, NFT_REG32_03, NFT_CMP_EQ, "\0\0\0\1", 4);
+	nat(r, NFT_NAT_DNAT);
+	assert_false(reported(r, &d));
 }
 
 static void lookup(struct nftnl_rule *r, uint32_t reg, bool inv)
@@ -367,6 +401,7 @@ int main(void)
 		cmocka_unit_test(test_xt_dnat),
 		cmocka_unit_test(test_nat_dnat),
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_unknown_expr_forgets),
 		cmocka_unit_test(test_docker),
 		cmocka_unit_test(test_docker_reason),
 		cmocka_unit_test(test_caps),
