@@ -125,6 +125,30 @@ static bool knob_for(const struct icc_knobs *k, enum icc_knob_kind kind,
 	return false;
 }
 
+/*
+ * The bridge's own flag is off. The namespace-wide sysctl may still pass
+ * its traffic to the hooks (the same rule status uses): then it is only
+ * one sysctl away from bypassing the rules.
+ */
+static int check_flags(const struct icc_bridge *b, bool nf4, bool nf6,
+		       const char *fix, struct icc_audit *a)
+{
+	const char *flags = nf4 && nf6 ? "nf_call_iptables and nf_call_ip6tables" :
+			    nf4 ? "nf_call_iptables" : "nf_call_ip6tables";
+	struct icc_bridge_state st;
+	int ret = kernel_bridge_state(b->name, &st);
+
+	if (ret < 0)
+		return ret;
+	if (st.nf_call4 && st.nf_call6)
+		return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_WARN, b->name, fix,
+				 "%s = 0 on the bridge: its traffic meets the rules only because net.bridge.bridge-nf-call-ip(6)tables is 1 in this namespace",
+				 flags);
+	return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_FAIL, b->name, fix,
+			 "%s = 0 and the namespace's bridge-nf-call sysctl off: traffic between its ports is switched without meeting the rules",
+			 flags);
+}
+
 /* plan_ret < 0: kernel_plan() stopped and kept no knob (see kernel.h). */
 static int check_bridge(const struct icc_plan *pl, int plan_ret,
 			const struct icc_bridge *b, const struct icc_diags *warn,
@@ -147,10 +171,7 @@ static int check_bridge(const struct icc_plan *pl, int plan_ret,
 				 "fix the other bridges' FAILs first",
 				 "not evaluated: another policy bridge stops the check");
 	if (nf4 || nf6)
-		return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_FAIL, b->name, fix,
-				 "%s%s%s = 0: traffic between its ports is switched without meeting the rules",
-				 nf4 ? "nf_call_iptables" : "", nf4 && nf6 ? " and " : "",
-				 nf6 ? "nf_call_ip6tables" : "");
+		return check_flags(b, nf4, nf6, fix, a);
 	return audit_add(a, AUDIT_BR_NETFILTER, ICC_AUDIT_PASS, b->name, NULL,
 			 "br_netfilter loaded; nf_call_iptables and nf_call_ip6tables = 1");
 }
@@ -309,7 +330,7 @@ static int run_plan(const struct icc_policy *p, struct icc_audit *a,
 
 	plan_ret = plan_want(&pl, p, &notes, &warn, &err);
 	if (plan_ret < 0 && plan_ret != -ENOPROTOOPT && plan_ret != -ENOTTY &&
-	    plan_ret != -EINVAL) {
+	    plan_ret != -EINVAL && plan_ret != -EOPNOTSUPP) {
 		ret = plan_ret;
 		goto out;
 	}

@@ -13,10 +13,13 @@ e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 command -v setpriv >/dev/null || skip_or_bail "setpriv not installed"
 
-plan 94
+plan 96
 
 topo_std nf_call_iptables 0 nf_call_ip6tables 0
 nsx H ip link set lxcbr0 type bridge nf_call_iptables 0 nf_call_ip6tables 0
+# and the namespace-wide switches too (on by default: they alone would
+# pass bridged traffic to the hooks)
+nsx H sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
 serve_tcp O 7000
 
 POL=$(policy audit <<'EOF'
@@ -156,6 +159,11 @@ audit
 is "$(st br-netfilter docker0) $(st br-netfilter lxcbr0)" "FAIL PASS" "br-netfilter FAIL on docker0 only"
 like "$(text br-netfilter docker0)" "nf_call_iptables = 0.*icc-policy apply" "reason and fix"
 is "$ICC_RC" 1 "one FAIL: audit exits 1"
+nsx H sysctl -qw net.bridge.bridge-nf-call-iptables=1 net.bridge.bridge-nf-call-ip6tables=1
+audit
+is "$(st br-netfilter docker0)" WARN "br-netfilter WARN: the flag is off, the namespace sysctl passes the traffic"
+like "$(text br-netfilter docker0)" "only because net.bridge.bridge-nf-call" "and it says so"
+nsx H sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0
 nsx H ip link set docker0 type bridge nf_call_iptables 1
 
 # ---- forwarding off
