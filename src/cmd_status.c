@@ -51,8 +51,8 @@ static json_object *jcount(const struct icc_count *c)
 {
 	json_object *o = json_object_new_object();
 
-	json_object_object_add(o, "packets", json_object_new_int64((int64_t)c->packets));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)c->bytes));
+	json_object_object_add(o, "packets", json_object_new_uint64(c->packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(c->bytes));
 	return o;
 }
 
@@ -167,8 +167,8 @@ static void jitem(json_object *o, const struct icc_status_item *it, int line)
 	json_object_object_add(o, "line", json_object_new_int(line));
 	json_object_object_add(o, "elements", json_object_new_int64((int64_t)it->nelems));
 	json_object_object_add(o, "live", json_object_new_int64((int64_t)it->nlive));
-	json_object_object_add(o, "packets", json_object_new_int64((int64_t)it->c.packets));
-	json_object_object_add(o, "bytes", json_object_new_int64((int64_t)it->c.bytes));
+	json_object_object_add(o, "packets", json_object_new_uint64(it->c.packets));
+	json_object_object_add(o, "bytes", json_object_new_uint64(it->c.bytes));
 }
 
 static json_object *jlinks(const struct view *v)
@@ -209,12 +209,15 @@ static json_object *jpublishes(const struct view *v)
 	return a;
 }
 
+/* Counters of rules are only known while our tables are intact: null. */
 static json_object *jdrops(const struct view *v)
 {
 	json_object *o = json_object_new_object();
+	bool known = v->pl->live && v->pl->live->intact;
 
 	for (int k = ICC_DROP_NONE + 1; k < ICC_NDROPS; k++)
-		json_object_object_add(o, icc_drop_names[k], jcount(&v->st->drops[k]));
+		json_object_object_add(o, icc_drop_names[k], known ?
+				       jcount(&v->st->drops[k]) : NULL);
 	return o;
 }
 
@@ -347,8 +350,11 @@ static void print_text(json_object *o)
 	text_items(get(o, "publishes"), false);
 	printf("drops:\n");
 	json_object_object_foreach(get(o, "drops"), k, c)
-		printf("  %s: %s packets, %s bytes\n", k, str(c, "packets"),
-		       str(c, "bytes"));
+		if (c)
+			printf("  %s: %s packets, %s bytes\n", k, str(c, "packets"),
+			       str(c, "bytes"));
+		else
+			printf("  %s: unknown (the tables are not intact)\n", k);
 }
 
 /* Everything status needs; a bridge without br_netfilter is reported, not fatal. */
@@ -366,10 +372,11 @@ static int gather(const struct cli *c, struct icc_plan *pl, struct icc_nft **nft
 		cli_errno("cannot compute the ruleset", ret);
 		return 2;
 	}
-	if ((ret = nft_open(nft)) < 0 || (ret = plan_diff(pl, *nft)) < 0 ||
+	/* -EEXIST: a table icc not ours; reported as "not ours" */
+	if ((ret = nft_open(nft)) < 0 ||
+	    ((ret = plan_diff(pl, *nft)) < 0 && ret != -EEXIST) ||
 	    (ret = status_collect(pl, st)) < 0) {
-		cli_errno(ret == -EEXIST ? "tables icc are not ours" :
-			    "cannot read the live state", ret);
+		cli_errno("cannot read the live state", ret);
 		return 2;
 	}
 	return 0;

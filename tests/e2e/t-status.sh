@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 47
+plan 51
 
 topo_std
 mkcontainer stray H docker0 172.17.0.9/16 172.17.0.1
@@ -170,6 +170,23 @@ icc_apply_or_bail H "$POLICY"
 status_json
 is "$(q '[b["filtered"] for b in d["bridges"]]')" "[True, True]" \
 	"apply sets the bridge flag again: filtered"
+
+# A rule added behind our back: the tables are not intact, so the drop
+# counters are unknown (null), not zero.
+nsx H nft add rule inet icc to_host counter
+status_json
+is "$ST_RC" 1 "an added rule: exit 1"
+is "$(q 'd["ruleset"], set(d["drops"].values())')" "('drift', {None})" "an added rule: drift, drop counters null"
+icc_apply_or_bail H "$POLICY"
+
+# A table inet icc that is not ours: reported as such, not an error.
+icc H -c "$POLICY" flush
+nsx H nft add table inet icc
+status_json
+is "$ST_RC" 1 "a foreign table inet icc: exit 1"
+is "$(q 'd["ruleset"]')" "not ours" "a foreign table inet icc: not ours"
+nsx H nft delete table inet icc
+icc_apply_or_bail H "$POLICY"
 
 # The daemon, found in this namespace only.
 daemon_start H "$POLICY" || bail "icc-policyd did not start"
