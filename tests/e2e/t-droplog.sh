@@ -3,7 +3,8 @@
 # icc-policyd's drop log: what table inet icc drops reaches the daemon
 # over NFLOG group 2712 and becomes one line per denied connection, with
 # the policy names of both ends: a TCP connection whose SYN is retried,
-# a UDP datagram, a ping, a connection to the host, an unknown source;
+# a UDP datagram, a ping, a connection to the host, out of the uplink
+# and in from it, an unknown source;
 # nothing for an allowed connection; a flood of 200 connections gives at
 # most the kernel rate limit's worth of lines; another listener holding
 # the group leaves the daemon running without its drop log.
@@ -11,17 +12,25 @@
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 
-plan 27
+plan 29
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
 mkcontainer web H docker0 172.17.0.2/16 172.17.0.1
 mkcontainer db H docker0 172.17.0.3/16 172.17.0.1
 mkcontainer evil H docker0 172.17.0.66/16 172.17.0.1
+# An uplink: H eth0 <-> R eth0, R routing the containers' subnet to H.
+mkns R
+ip -n "$(ns H)" link add eth0 type veth peer name eth0 netns "$(ns R)"
+ip -n "$(ns H)" addr add 203.0.113.1/25 dev eth0
+ip -n "$(ns H)" link set eth0 up
+ip -n "$(ns R)" addr add 203.0.113.2/25 dev eth0
+ip -n "$(ns R)" link set eth0 up
+ip -n "$(ns R)" route add 172.17.0.0/16 via 203.0.113.1
 
 POL=$(policy droplog <<EOF
 version = 1;
-bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; } );
+bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; uplink = "eth0"; egress = false; } );
 containers = {
   web = { bridge = "docker0"; name = "$(ns web)"; };
   db = { bridge = "docker0"; name = "$(ns db)"; };
@@ -122,6 +131,19 @@ probe_tcp evil 172.17.0.3 5432 >/dev/null
 one_line "$mark" "drop link: \? 172\.17\.0\.66:[0-9]+ -> db 172\.17\.0\.3:5432 tcp \(docker0 -> docker0\)" \
 	"an unknown source is '?'"
 
+# ---- out of the uplink (egress = false) and in from it (not published);
+# the policy needs no forwarding, so it is turned on here
+forwarding_on H
+serve_tcp R 80
+mark=$(daemon_log_lines)
+probe_tcp web 203.0.113.2 80 >/dev/null
+one_line "$mark" "drop egress: web 172\.17\.0\.2:[0-9]+ -> \? 203\.0\.113\.2:80 tcp \(docker0 -> eth0\)" \
+	"one line for a connection out of the uplink"
+mark=$(daemon_log_lines)
+probe_tcp R 172.17.0.3 5432 >/dev/null
+one_line "$mark" "drop inbound: \? 203\.0\.113\.2:[0-9]+ -> db 172\.17\.0\.3:5432 tcp \(eth0 -> docker0\)" \
+	"one line for a connection in from the uplink"
+
 # ---- an allowed connection: no line
 mark=$(daemon_log_lines)
 allowed tcp web 172.17.0.3 5432 "web -> db:5432 allowed"
@@ -173,7 +195,9 @@ mark=$(daemon_log_lines)
 daemon_signal HUP
 reloaded() { daemon_log_since "$mark" | grep -q "reloaded"; }
 within "reloaded with log = \"none\"" 5 reloaded
-ok "docker0 left the set logged" wait_until 5 sh -c "! ip netns exec $(ns H) nft list set inet icc logged | grep -q docker0"
+# the set is there, without docker0
+not_logged() { local out; out=$(nsx H nft list set inet icc logged) && ! grep -q docker0 <<<"$out"; }
+ok "docker0 left the set logged" wait_until 5 not_logged
 denied tcp web 172.17.0.3 5434 "web -> db:5434 is denied"
 sleep 0.5
 unlike "$(daemon_log_since "$mark")" "5434" "log = \"none\": no line for it"
