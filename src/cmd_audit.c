@@ -123,8 +123,7 @@ int cmd_audit(const struct cli *c, int argc, char **argv)
 		return 2;
 	ret = audit_run(p, &o, &a);
 	if (ret < 0)
-		fprintf(stderr, "icc-policy: audit: %s%s\n", strerror(-ret),
-			ret == -EPERM ? " (needs CAP_NET_ADMIN)" : "");
+		cli_errno("audit", ret);
 	else if (json)
 		ret = print_json(&a);
 	else

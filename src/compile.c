@@ -195,13 +195,19 @@ static int compile_link(struct cctx *c, const struct icc_link *l, bool v6)
 	return 0;
 }
 
+/* Both families of one link. */
+static int compile_link_both(struct cctx *c, const struct icc_link *l)
+{
+	int ret = compile_link(c, l, false);
+
+	return ret ? ret : compile_link(c, l, true);
+}
+
 static int compile_links(struct cctx *c)
 {
 	for (size_t i = 0; i < c->p->nlinks; i++) {
-		int ret = compile_link(c, &c->p->links[i], false);
+		int ret = compile_link_both(c, &c->p->links[i]);
 
-		if (!ret)
-			ret = compile_link(c, &c->p->links[i], true);
 		if (ret)
 			return ret;
 	}
@@ -379,9 +385,8 @@ int compile_one(const struct icc_policy *p, const struct icc_binding *bind,
 		goto out;
 	if (publish)
 		ret = compile_publish(&c, &p->publishes[i]);
-	else if (!(ret = compile_link(&c, &p->links[i], false))) {
-		ret = compile_link(&c, &p->links[i], true);
-	}
+	else
+		ret = compile_link_both(&c, &p->links[i]);
 	if (ret || (ret = ruleset_canonicalize(rs)))
 		goto out;
 	*out = rs;

@@ -7,7 +7,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 51
+plan 53
 
 topo_std
 mkcontainer stray H docker0 172.17.0.9/16 172.17.0.1
@@ -33,7 +33,8 @@ links = (
   { from = "db"; to = "web"; ports = [ "udp/1000" ]; }
 );
 publish = (
-  { container = "web"; port = "tcp/80"; host = "127.0.0.1:8080"; }
+  { container = "web"; port = "tcp/80"; host = "127.0.0.1:8080"; },
+  { container = "web"; port = "tcp/80"; host = "0.0.0.0:8081"; allow_from = [ "203.0.113.0/25" ]; }
 );
 EOF
 )
@@ -87,7 +88,8 @@ is "$(q '[(l["from"], l["to"], l["ports"], l["packets"], l["live"]) for l in d["
 	"[('web', 'db', ['tcp/5432'], 0, 1), ('db', 'web', ['udp/1000'], 0, 1)]" \
 	"links listed, counters at 0"
 is "$(q '[(p["container"], p["port"], p["host"], p["packets"]) for p in d["publishes"]]')" \
-	"[('web', 'tcp/80', '127.0.0.1:8080', 0)]" "publish listed, counter at 0"
+	"[('web', 'tcp/80', '127.0.0.1:8080', 0), ('web', 'tcp/80', '0.0.0.0:8081', 0)]" \
+	"publishes listed, counters at 0"
 is "$(q 'sorted(d["drops"])')" \
 	"['egress', 'host', 'inbound', 'invalid', 'link', 'loopback', 'port', 'router_advert', 'spoofed']" \
 	"every kind of drop is reported"
@@ -137,6 +139,9 @@ for i in 1 2; do
 done
 status_json
 is "$(q 'd["publishes"][0]["packets"]')" 2 "2 connections to 127.0.0.1:8080 counted on the publish"
+ok "R reaches web through the public publish" probe_tcp R 203.0.113.1 8081
+status_json
+is "$(q '[p["packets"] for p in d["publishes"]]')" "[2, 1]" "the public publish counted its connection"
 
 # Text form: the same facts, readable.
 icc H -c "$POLICY" status
