@@ -148,6 +148,7 @@ struct batch {
 	struct nftnl_batch *b;
 	struct msg_note *notes;
 	size_t nnotes, cap;
+	const char *page;	/* where the current page starts */
 	int err;
 };
 
@@ -173,11 +174,35 @@ static struct nlmsghdr *batch_msg(struct batch *t, uint16_t type, int tbl,
 }
 
 #define BATCH_PAGE	(1 << 18)
+/*
+ * How far one message may run past a page's limit before libnftnl moves
+ * to the next page: it must hold the largest message we write (element
+ * messages of up to 48000 bytes, nft_elems_per_msg()). With libmnl's
+ * default (8 KB) a large element message near the end of a page was
+ * written past the buffer: heap corruption from about 10,000 elements.
+ */
+#define BATCH_OVERRUN	(1 << 16)
+
+/* A page starts zeroed, so that no stray heap bytes (attribute padding)
+ * go to the kernel. The current position minus what the page holds is
+ * where the page starts: when that moved, libnftnl began a new page. */
+static void batch_zero_page(struct batch *t)
+{
+	char *cur = nftnl_batch_buffer(t->b);
+	size_t len = (size_t)nftnl_batch_buffer_len(t->b);
+
+	if (cur - len == t->page)
+		return;
+	t->page = cur - len;
+	memset(cur, 0, BATCH_PAGE + BATCH_OVERRUN - len);
+}
 
 static void batch_next(struct batch *t)
 {
 	if (nftnl_batch_update(t->b) < 0)
 		t->err = -ENOMEM;
+	else
+		batch_zero_page(t);
 }
 
 static void batch_table(struct batch *t, uint16_t type, enum icc_table_id tbl)
@@ -450,15 +475,15 @@ static int batch_run(struct icc_nft *n, uint32_t genid, const char *file,
 	struct batch t = { .n = n };
 	int ret;
 
-	t.b = nftnl_batch_alloc(BATCH_PAGE, MNL_SOCKET_BUFFER_SIZE);
+	t.b = nftnl_batch_alloc(BATCH_PAGE, BATCH_OVERRUN);
 	if (!t.b)
 		return -ENOMEM;
 	/*
-	 * The first page starts zeroed: libmnl before 1.0.5 leaves the
-	 * padding after an attribute as it finds it, and we send no stray
-	 * heap bytes (later pages of very large batches are libnftnl's).
+	 * Every page starts zeroed (batch_zero_page()): libmnl before 1.0.5
+	 * leaves the padding after an attribute as it finds it.
 	 */
-	memset(nftnl_batch_buffer(t.b), 0, BATCH_PAGE);
+	t.page = nftnl_batch_buffer(t.b);
+	memset(nftnl_batch_buffer(t.b), 0, BATCH_PAGE + BATCH_OVERRUN);
 	batch_begin(&t, genid);
 	fill(&t, arg);
 	nftnl_batch_end(nftnl_batch_buffer(t.b), ++n->seq);

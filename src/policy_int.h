@@ -51,6 +51,8 @@ struct policy_ctx {
 	struct src_link *slinks;
 	struct src_publish *spublishes;
 	struct src_egress *segress;
+	size_t *by_name;		/* container indices sorted by name, built on demand */
+	size_t nby_name;
 };
 
 /* Records one problem of the policy at line (0: the file as a whole). */

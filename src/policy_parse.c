@@ -776,11 +776,46 @@ static int find_bridge(const struct icc_policy *p, const char *name)
 	return -1;
 }
 
-static int find_container(const struct icc_policy *p, const char *name)
+static int by_name_cmp(const void *a, const void *b, void *arg)
 {
-	for (size_t i = 0; i < p->ncontainers; i++)
-		if (!strcmp(p->containers[i].name, name))
-			return (int)i;
+	const struct icc_policy *p = arg;
+
+	return strcmp(p->containers[*(const size_t *)a].name,
+		      p->containers[*(const size_t *)b].name);
+}
+
+/* By name, in O(log n): a policy may have ten thousand containers and ten
+ * links each. The index is built once the containers are all there. */
+static int find_container(struct policy_ctx *c, const char *name)
+{
+	const struct icc_policy *p = c->p;
+	size_t lo = 0, hi;
+
+	if (c->nby_name != p->ncontainers || !c->by_name) {
+		size_t *v = realloc(c->by_name, (p->ncontainers + 1) * sizeof(*v));
+
+		if (!v) {
+			c->oom = true;
+			return -1;
+		}
+		for (size_t i = 0; i < p->ncontainers; i++)
+			v[i] = i;
+		qsort_r(v, p->ncontainers, sizeof(*v), by_name_cmp, (void *)p);
+		c->by_name = v;
+		c->nby_name = p->ncontainers;
+	}
+	hi = c->nby_name;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int r = strcmp(p->containers[c->by_name[mid]].name, name);
+
+		if (!r)
+			return (int)c->by_name[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
 	return -1;
 }
 
@@ -1053,7 +1088,7 @@ static int container_ref(struct policy_ctx *c, const char *label,
 			 int line)
 {
 	char q[QUOTE_LEN];
-	int i = find_container(c->p, name);
+	int i = find_container(c, name);
 
 	if (i < 0 && !container_declared(root, name))
 		policy_err(c, line, "%s: unknown container %s", label,
@@ -1522,6 +1557,7 @@ static void ctx_free(struct policy_ctx *c)
 	free(c->slinks);
 	free(c->spublishes);
 	free(c->segress);
+	free(c->by_name);
 }
 
 int policy_load_string(const char *text, const char *name,
