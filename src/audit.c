@@ -329,8 +329,7 @@ static int run_plan(const struct icc_policy *p, struct icc_audit *a,
 	int ret, plan_ret, diff_ret = -EINVAL;
 
 	plan_ret = plan_want(&pl, p, &notes, &warn, &err);
-	if (plan_ret < 0 && plan_ret != -ENOPROTOOPT && plan_ret != -ENOTTY &&
-	    plan_ret != -EINVAL && plan_ret != -EOPNOTSUPP) {
+	if (plan_ret < 0 && !plan_knob_error(plan_ret)) {
 		ret = plan_ret;
 		goto out;
 	}

@@ -57,7 +57,7 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 	cli_diags(&err, true);
 	if (c->verbose > 1)
 		world_print(stderr, cp->p, &cp->plan.world);
-	if (ret == -ENOPROTOOPT || ret == -ENOTTY || ret == -EINVAL)
+	if (plan_knob_error(ret))
 		return 1;
 	if (ret < 0) {
 		cli_errno("cannot compute the ruleset", ret);

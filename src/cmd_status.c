@@ -367,8 +367,7 @@ static int gather(const struct cli *c, struct icc_plan *pl, struct icc_nft **nft
 	cli_diags(&notes, c->verbose);
 	cli_diags(&warn, c->verbose);
 	cli_diags(&err, c->verbose);
-	if (ret < 0 && ret != -ENOPROTOOPT && ret != -ENOTTY && ret != -EINVAL &&
-	    ret != -EOPNOTSUPP) {
+	if (ret < 0 && !plan_knob_error(ret)) {
 		cli_errno("cannot compute the ruleset", ret);
 		return 2;
 	}

@@ -11,6 +11,9 @@
 #ifndef ICC_PLAN_H
 #define ICC_PLAN_H
 
+#include <errno.h>
+#include <stdbool.h>
+
 #include "icc/compile.h"
 #include "icc/diff.h"
 #include "icc/discover.h"
@@ -37,6 +40,17 @@ struct icc_plan {
 int plan_want(struct icc_plan *pl, const struct icc_policy *p,
 	      struct icc_diags *notes, struct icc_diags *warn,
 	      struct icc_diags *err);
+/*
+ * Whether plan_want() failed only over the kernel settings (reported in
+ * err): no br_netfilter, a bridge that is not one, an altname, no
+ * nf_call flags. The ruleset was computed all the same.
+ */
+static inline bool plan_knob_error(int ret)
+{
+	return ret == -ENOPROTOOPT || ret == -ENOTTY || ret == -EINVAL ||
+	       ret == -EOPNOTSUPP;
+}
+
 /* (Re)reads the live table and computes the difference. */
 int plan_diff(struct icc_plan *pl, struct icc_nft *n);
 /*

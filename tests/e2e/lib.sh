@@ -269,6 +269,18 @@ mkcontainer() {
 	route6 "$c" default via "$(a6 "$gw")"
 }
 
+# mkuplink: H's uplink, eth0 (203.0.113.1/25), to R's eth0 (.2), H's
+# default route.
+mkuplink() {
+	mkns R
+	ip -n "$(ns H)" link add eth0 type veth peer name eth0 netns "$(ns R)"
+	ip -n "$(ns H)" addr add 203.0.113.1/25 dev eth0
+	ip -n "$(ns H)" link set eth0 up
+	ip -n "$(ns R)" addr add 203.0.113.2/25 dev eth0
+	ip -n "$(ns R)" link set eth0 up
+	ip -n "$(ns H)" route add default via 203.0.113.2
+}
+
 # topo_std [docker0 bridge options...]: the topology drawn above.
 # Containers web, db, cache on docker0 and lx on lxcbr0; R and N play the
 # internet; O hangs off H on a plain veth.
@@ -282,14 +294,8 @@ topo_std() {
 	mkcontainer lx H lxcbr0 10.0.3.5/24 10.0.3.1
 
 	# Uplink H eth0 <-> R eth0, and N behind R.
-	mkns R
+	mkuplink
 	mkns N
-	ip -n "$(ns H)" link add eth0 type veth peer name eth0 netns "$(ns R)"
-	ip -n "$(ns H)" addr add 203.0.113.1/25 dev eth0
-	ip -n "$(ns H)" link set eth0 up
-	ip -n "$(ns R)" addr add 203.0.113.2/25 dev eth0
-	ip -n "$(ns R)" link set eth0 up
-	ip -n "$(ns H)" route add default via 203.0.113.2
 	ip -n "$(ns R)" link add n0 type veth peer name eth0 netns "$(ns N)"
 	ip -n "$(ns R)" addr add 198.51.100.1/24 dev n0
 	ip -n "$(ns R)" link set n0 up

@@ -19,13 +19,8 @@ mkbridge H docker0 172.17.0.1/16
 mkcontainer web H docker0 172.17.0.2/16 172.17.0.1
 mkcontainer db H docker0 172.17.0.3/16 172.17.0.1
 mkcontainer evil H docker0 172.17.0.66/16 172.17.0.1
-# An uplink: H eth0 <-> R eth0, R routing the containers' subnet to H.
-mkns R
-ip -n "$(ns H)" link add eth0 type veth peer name eth0 netns "$(ns R)"
-ip -n "$(ns H)" addr add 203.0.113.1/25 dev eth0
-ip -n "$(ns H)" link set eth0 up
-ip -n "$(ns R)" addr add 203.0.113.2/25 dev eth0
-ip -n "$(ns R)" link set eth0 up
+# An uplink to R, which routes the containers' subnet back to H.
+mkuplink
 ip -n "$(ns R)" route add 172.17.0.0/16 via 203.0.113.1
 
 POL=$(policy droplog <<EOF
