@@ -51,6 +51,7 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 		cli_errno("cannot open netlink", ret);
 		return 2;
 	}
+	nft_set_cache(cp->nft, ICC_CACHE_FILE);
 	ret = plan_want(&cp->plan, cp->p, &notes, &warn, &err);
 	cli_diags(&notes, c->verbose);
 	cli_diags(&warn, true);
@@ -64,6 +65,10 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 		return 2;
 	}
 	ret = plan_diff(&cp->plan, cp->nft);
+	if (ret == 0 && c->verbose)
+		fprintf(stderr, "icc-policy: live ruleset at generation %u: %s\n",
+			cp->plan.live->genid, cp->plan.live->cached ?
+			"as our last commit left it (no dump)" : "read from the kernel");
 	return ret < 0 ? report_diff_error(ret) : 0;
 }
 

@@ -539,6 +539,8 @@ static int open_all(struct daemon *d)
 	    (ret = nft_watch_open(&d->tables)) < 0 ||
 	    (ret = nft_open(&d->nft)) < 0 || (ret = relay_open(&d->relay)) < 0)
 		return ret;
+	/* A reconcile per event: no dump while nobody else has committed. */
+	nft_set_cache(d->nft, ICC_CACHE_MEMORY);
 	d->ctlfd = ctl_listen(&holder);
 	if (d->ctlfd == -EADDRINUSE && holder.pid && holder.uid != 0)
 		log_err("@%s is held by pid %d of uid %u, not by root: refusing to start",

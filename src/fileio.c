@@ -14,10 +14,20 @@ int file_read(const char *path, size_t max, char **text, size_t *len)
 	FILE *f = fopen(path, "re");
 	size_t cap = 0, n = 0, r;
 	char *buf = NULL, *nbuf;
+	struct stat st;
 	int ret;
 
 	if (!f)
 		return -errno;
+	/* A regular file's size: one read, no copies (a policy can be MBs). */
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size <= max) {
+		cap = (size_t)st.st_size + 4096;
+		if (!(buf = malloc(cap))) {
+			fclose(f);
+			return -ENOMEM;
+		}
+	}
 	do {
 		if (cap - n < 4096) {
 			ret = -EFBIG;

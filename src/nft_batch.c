@@ -75,6 +75,7 @@ void nft_close(struct icc_nft *n)
 		return;
 	if (n->nl)
 		mnl_socket_close(n->nl);
+	ruleset_free(n->cached);
 	free(n);
 }
 
@@ -506,7 +507,16 @@ static void fill_diff(struct batch *t, const void *arg)
 int nft_commit(struct icc_nft *n, const struct icc_diff *d, const char *file,
 	       struct icc_diags *err)
 {
-	return batch_run(n, d->live->genid, file, err, fill_diff, d);
+	uint32_t genid = d->live->genid;
+	int ret = batch_run(n, genid, file, err, fill_diff, d);
+
+	/*
+	 * The batch was refused unless the generation was genid, and the
+	 * commit moved it to the next (never 0): the kernel now holds want.
+	 */
+	if (ret == 0 && genid)
+		nft_cache_put(n, genid + 1 ? genid + 1 : 1, d->want);
+	return ret;
 }
 
 static void fill_delete(struct batch *t, const void *arg)

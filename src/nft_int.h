@@ -6,12 +6,26 @@
 #include <stdbool.h>
 #include <libmnl/libmnl.h>
 
+#include "icc/nft.h"
+
 struct icc_nft {
 	struct mnl_socket *nl;
 	uint32_t portid;
 	uint32_t seq;
 	bool stale;	/* a reply was left half read: reopen before the next */
+	enum icc_nft_cache cache;	/* see nft_set_cache() */
+	uint64_t cookie;		/* the netns's SO_NETNS_COOKIE, 0 unknown */
+	struct icc_ruleset *cached;	/* the live ruleset at cached_gen, or NULL */
+	uint32_t cached_gen;
 };
+
+/* nft_cache.c: the live ruleset at generation genid, if known (0), or
+ * -ENOENT; and what it is at genid (a copy is kept; rs NULL forgets). */
+int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out);
+void nft_cache_put(struct icc_nft *n, uint32_t genid,
+		   const struct icc_ruleset *rs);
+void nft_cache_put_mem(struct icc_nft *n, uint32_t genid,
+		       const struct icc_ruleset *rs);
 
 /*
  * Sends one request and feeds every reply to cb until done. A request

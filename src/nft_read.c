@@ -511,7 +511,16 @@ out:
 
 int nft_read(struct icc_nft *n, struct icc_ruleset **out)
 {
+	uint32_t gen;
 	int ret = -EAGAIN;
+
+	if (n->cache != ICC_CACHE_OFF) {
+		if ((ret = nft_genid(n, &gen)) < 0)
+			return ret;
+		if (nft_cache_get(n, gen, out) == 0)
+			return 0;
+		ret = -EAGAIN;
+	}
 
 	/* A dump that saw the ruleset change (EINTR) is read again too. */
 	for (int tries = 0; tries < 10 && ret == -EAGAIN; tries++) {
@@ -519,5 +528,8 @@ int nft_read(struct icc_nft *n, struct icc_ruleset **out)
 		if (ret == -EINTR)
 			ret = -EAGAIN;
 	}
+	/* Only whole tables of ours are worth keeping: the rest is rare. */
+	if (ret == 0 && (*out)->intact)
+		nft_cache_put(n, (*out)->genid, *out);
 	return ret;
 }

@@ -4,6 +4,7 @@
  * on its own (policy_parse.c made sure); here we look at how they relate.
  * A problem is reported on the later object, naming the earlier one's line.
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
@@ -47,47 +48,138 @@ static void check_bridge(struct policy_ctx *c, size_t i)
 	}
 }
 
-static bool labels_equal(const struct icc_container *a,
-			 const struct icc_container *b)
+/*
+ * Duplicates among ten thousand containers are found by sorting, not by
+ * comparing each with all before it: twin[i] is the first container
+ * before i with an equal key (same class, cmp 0), or NONE.
+ */
+#define NONE	SIZE_MAX
+
+struct twins {
+	size_t *ip4, *ip6, *sel;
+};
+
+struct twin_key {
+	const struct icc_container *v;
+	int (*cmp)(const struct icc_container *, const struct icc_container *);
+};
+
+static int twin_cmp(const void *a, const void *b, void *arg)
 {
+	const struct twin_key *k = arg;
+	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	int r = k->cmp(&k->v[i], &k->v[j]);
+
+	if (r)
+		return r;
+	return i < j ? -1 : i > j;
+}
+
+static size_t *find_twins(struct policy_ctx *c,
+			  bool (*in)(const struct icc_container *),
+			  int (*cmp)(const struct icc_container *,
+				     const struct icc_container *))
+{
+	const struct icc_policy *p = c->p;
+	struct twin_key key = { p->containers, cmp };
+	size_t *twin = malloc((p->ncontainers + 1) * sizeof(*twin));
+	size_t *v = malloc((p->ncontainers + 1) * sizeof(*v)), n = 0;
+
+	if (!twin || !v) {
+		free(twin);
+		free(v);
+		c->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		twin[i] = NONE;
+		if (in(&p->containers[i]))
+			v[n++] = i;
+	}
+	qsort_r(v, n, sizeof(*v), twin_cmp, &key);
+	for (size_t k = 1, first = 0; k < n; k++) {
+		if (cmp(&p->containers[v[k]], &p->containers[v[first]]))
+			first = k;
+		else
+			twin[v[k]] = v[first];
+	}
+	free(v);
+	return twin;
+}
+
+static bool is_ip4(const struct icc_container *ct)
+{
+	return ct->ident == ICC_ID_IP;
+}
+
+static bool is_ip6(const struct icc_container *ct)
+{
+	return ct->ident == ICC_ID_IP && ct->has_ip6;
+}
+
+static bool is_selector(const struct icc_container *ct)
+{
+	return ct->ident == ICC_ID_NAME || ct->ident == ICC_ID_LABELS;
+}
+
+static int ip4_cmp(const struct icc_container *a, const struct icc_container *b)
+{
+	uint32_t x = ntohl(a->ip.s_addr), y = ntohl(b->ip.s_addr);
+
+	return x < y ? -1 : x > y;
+}
+
+static int ip6_cmp(const struct icc_container *a, const struct icc_container *b)
+{
+	return memcmp(&a->ip6, &b->ip6, 16);
+}
+
+/* Same bridge, same kind, and the same name or the same labels. */
+static int selector_cmp(const struct icc_container *a,
+			const struct icc_container *b)
+{
+	if (a->bridge != b->bridge)
+		return a->bridge < b->bridge ? -1 : 1;
+	if (a->ident != b->ident)
+		return a->ident < b->ident ? -1 : 1;
+	if (a->ident == ICC_ID_NAME)
+		return strcmp(a->match, b->match);
 	if (a->nlabels != b->nlabels)
-		return false;
-	for (size_t i = 0; i < a->nlabels; i++)
-		if (strcmp(a->labels[i], b->labels[i]))
-			return false;
-	return true;
+		return a->nlabels < b->nlabels ? -1 : 1;
+	for (size_t i = 0; i < a->nlabels; i++) {
+		int r = strcmp(a->labels[i], b->labels[i]);
+
+		if (r)
+			return r;
+	}
+	return 0;
 }
 
 /*
  * Two entries that select the same containers on one bridge would make
  * links to either one apply to both without saying so.
  */
-static void check_selector(struct policy_ctx *c, size_t i)
+static void check_selector(struct policy_ctx *c, const struct twins *tw,
+			   size_t i)
 {
 	const struct icc_policy *p = c->p;
-	const struct icc_container *ct = &p->containers[i];
+	const struct icc_container *ct = &p->containers[i], *o;
 
-	for (size_t j = 0; j < i; j++) {
-		const struct icc_container *o = &p->containers[j];
-
-		if (o->ident != ct->ident || o->bridge != ct->bridge)
-			continue;
-		if (ct->ident == ICC_ID_NAME && !strcmp(o->match, ct->match))
-			policy_err(c, c->scontainers[i].ident, "container %s: name %s on bridge %s is already container %s (line %d)",
-				   ct->name, ct->match, p->bridges[ct->bridge].name,
-				   o->name, o->line);
-		else if (ct->ident == ICC_ID_LABELS && labels_equal(o, ct))
-			policy_err(c, c->scontainers[i].ident, "container %s: the same labels on bridge %s select container %s (line %d)",
-				   ct->name, p->bridges[ct->bridge].name,
-				   o->name, o->line);
-		else
-			continue;
-		break;
-	}
+	if (tw->sel[i] == NONE)
+		return;
+	o = &p->containers[tw->sel[i]];
+	if (ct->ident == ICC_ID_NAME)
+		policy_err(c, c->scontainers[i].ident, "container %s: name %s on bridge %s is already container %s (line %d)",
+			   ct->name, ct->match, p->bridges[ct->bridge].name,
+			   o->name, o->line);
+	else
+		policy_err(c, c->scontainers[i].ident, "container %s: the same labels on bridge %s select container %s (line %d)",
+			   ct->name, p->bridges[ct->bridge].name,
+			   o->name, o->line);
 }
 
 /* A static IPv6 address: in the bridge's IPv6 subnet, used once. */
-static void check_ip6(struct policy_ctx *c, size_t i)
+static void check_ip6(struct policy_ctx *c, const struct twins *tw, size_t i)
 {
 	const struct icc_policy *p = c->p;
 	const struct icc_container *ct = &p->containers[i];
@@ -112,19 +204,16 @@ static void check_ip6(struct policy_ctx *c, size_t i)
 			   ct->name, ip, b->name, net);
 		return;
 	}
-	for (size_t j = 0; j < i; j++) {
-		const struct icc_container *o = &p->containers[j];
+	if (tw->ip6[i] != NONE) {
+		const struct icc_container *o = &p->containers[tw->ip6[i]];
 
-		if (o->ident != ICC_ID_IP || !o->has_ip6 ||
-		    memcmp(&o->ip6, &ct->ip6, 16))
-			continue;
 		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
 			   ct->name, ip, o->name, o->line);
-		break;
 	}
 }
 
-static void check_container(struct policy_ctx *c, size_t i)
+static void check_container(struct policy_ctx *c, const struct twins *tw,
+			    size_t i)
 {
 	const struct icc_policy *p = c->p;
 	const struct icc_container *ct = &p->containers[i];
@@ -134,11 +223,11 @@ static void check_container(struct policy_ctx *c, size_t i)
 	const char *what = NULL;
 
 	if (ct->ident != ICC_ID_IP) {
-		check_selector(c, i);
+		check_selector(c, tw, i);
 		return;
 	}
 	if (ct->has_ip6)
-		check_ip6(c, i);
+		check_ip6(c, tw, i);
 	addr_str(ct->ip, ip);
 	prefix_str(&b->subnet, net);
 	if (!prefix_contains(&b->subnet, ct->ip)) {
@@ -157,14 +246,11 @@ static void check_container(struct policy_ctx *c, size_t i)
 			   ct->name, ip, what, b->name, net);
 		return;
 	}
-	for (size_t j = 0; j < i; j++) {
-		const struct icc_container *o = &p->containers[j];
+	if (tw->ip4[i] != NONE) {
+		const struct icc_container *o = &p->containers[tw->ip4[i]];
 
-		if (o->ident != ICC_ID_IP || o->ip.s_addr != ct->ip.s_addr)
-			continue;
 		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
 			   ct->name, ip, o->name, o->line);
-		break;
 	}
 }
 
@@ -347,8 +433,17 @@ void policy_check(struct policy_ctx *c)
 {
 	for (size_t i = 0; i < c->p->nbridges; i++)
 		check_bridge(c, i);
-	for (size_t i = 0; i < c->p->ncontainers; i++)
-		check_container(c, i);
+	struct twins tw = {
+		find_twins(c, is_ip4, ip4_cmp),
+		find_twins(c, is_ip6, ip6_cmp),
+		find_twins(c, is_selector, selector_cmp),
+	};
+
+	for (size_t i = 0; !c->oom && i < c->p->ncontainers; i++)
+		check_container(c, &tw, i);
+	free(tw.ip4);
+	free(tw.ip6);
+	free(tw.sel);
 	check_links(c);
 	for (size_t i = 0; i < c->p->npublishes; i++)
 		check_publish(c, i);

@@ -51,8 +51,10 @@ struct policy_ctx {
 	struct src_link *slinks;
 	struct src_publish *spublishes;
 	struct src_egress *segress;
-	size_t *by_name;		/* container indices sorted by name, built on demand */
-	size_t nby_name;
+	size_t *by_name;		/* hash of container names, built on demand */
+	size_t nby_name;		/* its size, a power of two */
+	size_t nindexed;		/* containers in it */
+	const struct cfg_node *root;	/* the parsed file */
 };
 
 /* Records one problem of the policy at line (0: the file as a whole). */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
- * Policy stage 1: libconfig text -> struct icc_policy.
+ * Policy stage 1: libconfig text (read by cfg.c) -> struct icc_policy.
  *
  * Every problem is reported with the line of the most specific setting and
  * parsing goes on. An object enters the model only when its own settings
@@ -15,7 +15,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include <libconfig.h>
+#include "cfg.h"
 
 #include "icc/fileio.h"
 #include "policy_int.h"
@@ -398,40 +398,40 @@ static const char *quote(char buf[QUOTE_LEN], const char *s)
 	return buf;
 }
 
-static const config_setting_t *get_strings(struct policy_ctx *c,
+static const struct cfg_node *get_strings(struct policy_ctx *c,
 					   const char *label,
-					   const config_setting_t *g,
+					   const struct cfg_node *g,
 					   const char *key, int *line);
 
 static bool parse_ports(struct policy_ctx *c, const char *label,
-			const config_setting_t *g, const char *key,
+			const struct cfg_node *g, const char *key,
 			struct icc_port **ports, size_t *nports, int *line);
 
-static int line_of(const config_setting_t *s)
+static int line_of(const struct cfg_node *s)
 {
-	return (int)config_setting_source_line(s);
+	return (int)cfg_line(s);
 }
 
 /* Exact-name lookup: libconfig 1.5's get_member matches "a.b" to "a". */
-static const config_setting_t *member(const config_setting_t *g,
+static const struct cfg_node *member(const struct cfg_node *g,
 				      const char *key)
 {
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
+	for (int i = 0; i < cfg_length(g); i++) {
+		const struct cfg_node *m = cfg_elem(g, (unsigned)i);
 
-		if (config_setting_name(m) && !strcmp(config_setting_name(m), key))
+		if (cfg_name(m) && !strcmp(cfg_name(m), key))
 			return m;
 	}
 	return NULL;
 }
 
-static const char *member_string(const config_setting_t *g, const char *key)
+static const char *member_string(const struct cfg_node *g, const char *key)
 {
-	const config_setting_t *s = member(g, key);
+	const struct cfg_node *s = member(g, key);
 
-	if (!s || config_setting_type(s) != CONFIG_TYPE_STRING)
+	if (!s || cfg_type(s) != CFG_STRING)
 		return NULL;
-	return config_setting_get_string(s);
+	return cfg_string(s);
 }
 
 /* Levenshtein distance, for "did you mean"; keys are short. */
@@ -469,12 +469,12 @@ static const char *suggest(const char *name, const char *const *keys)
 }
 
 /* Reports every member of g that is not one of keys. */
-static void check_keys(struct policy_ctx *c, const config_setting_t *g,
+static void check_keys(struct policy_ctx *c, const struct cfg_node *g,
 		       const char *label, const char *const *keys)
 {
-	for (int i = 0; i < config_setting_length(g); i++) {
-		const config_setting_t *m = config_setting_get_elem(g, (unsigned)i);
-		const char *name = config_setting_name(m), *hint;
+	for (int i = 0; i < cfg_length(g); i++) {
+		const struct cfg_node *m = cfg_elem(g, (unsigned)i);
+		const char *name = cfg_name(m), *hint;
 		const char *const *k;
 
 		for (k = keys; *k && strcmp(*k, name); k++)
@@ -495,10 +495,10 @@ static void check_keys(struct policy_ctx *c, const config_setting_t *g,
  * *line is the member's line, or g's when it is absent.
  */
 static int get_string(struct policy_ctx *c, const char *label,
-		      const config_setting_t *g, const char *key,
+		      const struct cfg_node *g, const char *key,
 		      bool required, const char **out, int *line)
 {
-	const config_setting_t *s = member(g, key);
+	const struct cfg_node *s = member(g, key);
 
 	*line = line_of(g);
 	if (!s) {
@@ -508,35 +508,35 @@ static int get_string(struct policy_ctx *c, const char *label,
 		return -1;
 	}
 	*line = line_of(s);
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+	if (cfg_type(s) != CFG_STRING) {
 		policy_err(c, *line, "%s: %s must be a string", label, key);
 		return -1;
 	}
-	*out = config_setting_get_string(s);
+	*out = cfg_string(s);
 	return 1;
 }
 
 /* A boolean member: 1 or 0 in *out, or -1 when absent; false on error. */
 static bool get_bool(struct policy_ctx *c, const char *label,
-		     const config_setting_t *g, const char *key, int *out)
+		     const struct cfg_node *g, const char *key, int *out)
 {
-	const config_setting_t *s = member(g, key);
+	const struct cfg_node *s = member(g, key);
 
 	*out = -1;
 	if (!s)
 		return true;
-	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
+	if (cfg_type(s) != CFG_BOOL) {
 		policy_err(c, line_of(s), "%s: %s must be true or false",
 			   label, key);
 		return false;
 	}
-	*out = config_setting_get_bool(s);
+	*out = (int)s->v.i;
 	return true;
 }
 
 /* log = "denied" | "none": whether denied connections are logged. */
 static bool get_log(struct policy_ctx *c, const char *label,
-		    const config_setting_t *g, bool *out)
+		    const struct cfg_node *g, bool *out)
 {
 	const char *v = "denied";
 	char q[QUOTE_LEN];
@@ -554,7 +554,7 @@ static bool get_log(struct policy_ctx *c, const char *label,
 
 /* An interface name member; "" stays in out when it is optional and absent. */
 static bool get_ifname(struct policy_ctx *c, const char *label,
-		       const config_setting_t *g, const char *key,
+		       const struct cfg_node *g, const char *key,
 		       bool required, char out[ICC_IFNAMSIZ], int *line)
 {
 	const char *s, *why;
@@ -611,15 +611,15 @@ static bool prefix_value(struct policy_ctx *c, const char *label,
  * many, or -1 when missing or malformed (reported).
  */
 static int get_dual(struct policy_ctx *c, const char *label,
-		    const config_setting_t *g, const char *key,
+		    const struct cfg_node *g, const char *key,
 		    const char *v[2], int lines[2])
 {
-	const config_setting_t *s = member(g, key);
+	const struct cfg_node *s = member(g, key);
 	int n;
 
-	if (s && config_setting_type(s) == CONFIG_TYPE_STRING)
+	if (s && cfg_type(s) == CFG_STRING)
 		return get_string(c, label, g, key, true, &v[0], &lines[0]);
-	if (!s || config_setting_type(s) != CONFIG_TYPE_ARRAY) {
+	if (!s || cfg_type(s) != CFG_ARRAY) {
 		policy_err(c, s ? line_of(s) : line_of(g), s ?
 			   "%s: %s must be a string or an array of strings" :
 			   "%s: missing %s", label, key);
@@ -627,16 +627,16 @@ static int get_dual(struct policy_ctx *c, const char *label,
 	}
 	if (!get_strings(c, label, g, key, &lines[0]))
 		return -1;
-	n = config_setting_length(s);
+	n = cfg_length(s);
 	if (n > 2) {
 		policy_err(c, lines[0], "%s: %s takes one IPv4 and at most one "
 			   "IPv6 value", label, key);
 		return -1;
 	}
 	for (int i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const struct cfg_node *e = cfg_elem(s, (unsigned)i);
 
-		v[i] = config_setting_get_string(e);
+		v[i] = cfg_string(e);
 		lines[i] = line_of(e);
 	}
 	return n;
@@ -662,7 +662,7 @@ static bool dual_ok(struct policy_ctx *c, const char *label, const char *key,
 
 /* subnet = "a.b.c.d/len" or [ "a.b.c.d/len", "ipv6/len" ] */
 static bool parse_subnets(struct policy_ctx *c, const char *label,
-			  const config_setting_t *g, struct icc_bridge *b,
+			  const struct cfg_node *g, struct icc_bridge *b,
 			  struct src_bridge *src)
 {
 	const char *v[2];
@@ -690,7 +690,7 @@ static bool parse_subnets(struct policy_ctx *c, const char *label,
 	return true;
 }
 
-static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
+static bool parse_bridge(struct policy_ctx *c, const struct cfg_node *g,
 			 size_t idx)
 {
 	struct icc_bridge b = { .line = line_of(g) };
@@ -741,31 +741,24 @@ static bool parse_bridge(struct policy_ctx *c, const config_setting_t *g,
 }
 
 /* Parses an aggregate that must be a list of groups. */
-static void parse_list(struct policy_ctx *c, const config_setting_t *s,
+static void parse_list(struct policy_ctx *c, const struct cfg_node *s,
 		       const char *what, const char *one,
-		       bool (*fn)(struct policy_ctx *, const config_setting_t *,
+		       bool (*fn)(struct policy_ctx *, const struct cfg_node *,
 				  size_t))
 {
-	if (config_setting_type(s) != CONFIG_TYPE_LIST) {
+	if (cfg_type(s) != CFG_LIST) {
 		policy_err(c, line_of(s), "%s must be a list of groups", what);
 		return;
 	}
-	for (int i = 0; i < config_setting_length(s) && !c->oom; i++) {
-		const config_setting_t *g = config_setting_get_elem(s, (unsigned)i);
+	for (int i = 0; i < cfg_length(s) && !c->oom; i++) {
+		const struct cfg_node *g = cfg_elem(s, (unsigned)i);
 
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		if (cfg_type(g) != CFG_GROUP)
 			policy_err(c, line_of(g), "%s #%d must be a group",
 				   one, i + 1);
 		else
 			fn(c, g, (size_t)i);
 	}
-}
-
-static const config_setting_t *root_of(const config_setting_t *s)
-{
-	while (config_setting_parent(s))
-		s = config_setting_parent(s);
-	return s;
 }
 
 static int find_bridge(const struct icc_policy *p, const char *name)
@@ -776,47 +769,53 @@ static int find_bridge(const struct icc_policy *p, const char *name)
 	return -1;
 }
 
-static int by_name_cmp(const void *a, const void *b, void *arg)
+static size_t name_hash(const char *s)
 {
-	const struct icc_policy *p = arg;
+	size_t h = 14695981039346656037ull;
 
-	return strcmp(p->containers[*(const size_t *)a].name,
-		      p->containers[*(const size_t *)b].name);
+	while (*s)
+		h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+	return h;
 }
 
-/* By name, in O(log n): a policy may have ten thousand containers and ten
- * links each. The index is built once the containers are all there. */
+/* The slot of name in the index: its container + 1, or 0 (free). */
+static size_t *name_slot(struct policy_ctx *c, const char *name)
+{
+	size_t mask = c->nby_name - 1, i = name_hash(name) & mask;
+
+	while (c->by_name[i] &&
+	       strcmp(c->p->containers[c->by_name[i] - 1].name, name))
+		i = (i + 1) & mask;
+	return &c->by_name[i];
+}
+
+/* By name, in O(1): a policy may have ten thousand containers and ten
+ * links each. The index is built once the containers are all there; a
+ * name declared twice finds the first. */
 static int find_container(struct policy_ctx *c, const char *name)
 {
 	const struct icc_policy *p = c->p;
-	size_t lo = 0, hi;
 
-	if (c->nby_name != p->ncontainers || !c->by_name) {
-		size_t *v = realloc(c->by_name, (p->ncontainers + 1) * sizeof(*v));
+	if (c->nindexed != p->ncontainers || !c->by_name) {
+		size_t cap = 16;
 
-		if (!v) {
+		while (cap < 2 * p->ncontainers)
+			cap *= 2;
+		free(c->by_name);
+		if (!(c->by_name = calloc(cap, sizeof(*c->by_name)))) {
 			c->oom = true;
 			return -1;
 		}
-		for (size_t i = 0; i < p->ncontainers; i++)
-			v[i] = i;
-		qsort_r(v, p->ncontainers, sizeof(*v), by_name_cmp, (void *)p);
-		c->by_name = v;
-		c->nby_name = p->ncontainers;
-	}
-	hi = c->nby_name;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		int r = strcmp(p->containers[c->by_name[mid]].name, name);
+		c->nby_name = cap;
+		c->nindexed = p->ncontainers;
+		for (size_t i = 0; i < p->ncontainers; i++) {
+			size_t *slot = name_slot(c, p->containers[i].name);
 
-		if (!r)
-			return (int)c->by_name[mid];
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+			if (!*slot)
+				*slot = i + 1;
+		}
 	}
-	return -1;
+	return (int)*name_slot(c, name) - 1;
 }
 
 /*
@@ -824,18 +823,18 @@ static int find_container(struct policy_ctx *c, const char *name)
  * section is missing or malformed that was reported already, and every
  * reference into it would only repeat the news.
  */
-static bool bridge_declared(const config_setting_t *root, const char *name)
+static bool bridge_declared(const struct cfg_node *root, const char *name)
 {
-	const config_setting_t *l = member(root, "bridges");
+	const struct cfg_node *l = member(root, "bridges");
 
-	if (!l || config_setting_type(l) != CONFIG_TYPE_LIST ||
-	    !config_setting_length(l))
+	if (!l || cfg_type(l) != CFG_LIST ||
+	    !cfg_length(l))
 		return true;
-	for (int i = 0; i < config_setting_length(l); i++) {
-		const config_setting_t *g = config_setting_get_elem(l, (unsigned)i);
+	for (int i = 0; i < cfg_length(l); i++) {
+		const struct cfg_node *g = cfg_elem(l, (unsigned)i);
 		const char *n;
 
-		if (config_setting_type(g) != CONFIG_TYPE_GROUP)
+		if (cfg_type(g) != CFG_GROUP)
 			continue;
 		n = member_string(g, "name");
 		if (n && !strcmp(n, name))
@@ -845,18 +844,18 @@ static bool bridge_declared(const config_setting_t *root, const char *name)
 }
 
 /* A missing containers section is news: a link cannot name anything. */
-static bool container_declared(const config_setting_t *root, const char *name)
+static bool container_declared(const struct cfg_node *root, const char *name)
 {
-	const config_setting_t *g = member(root, "containers");
+	const struct cfg_node *g = member(root, "containers");
 
-	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP)
+	if (g && cfg_type(g) != CFG_GROUP)
 		return true;
 	return g && member(g, name);
 }
 
 /* A static address: ip = "a.b.c.d" or [ "a.b.c.d", "ipv6" ]. */
 static bool parse_ident_ip(struct policy_ctx *c, const char *label,
-			   const config_setting_t *g, struct icc_container *ct,
+			   const struct cfg_node *g, struct icc_container *ct,
 			   struct src_container *src)
 {
 	const char *v[2], *why;
@@ -891,7 +890,7 @@ static bool parse_ident_ip(struct policy_ctx *c, const char *label,
 
 /* name = "...": the netns, Docker or LXC container of that name. */
 static bool parse_ident_name(struct policy_ctx *c, const char *label,
-			     const config_setting_t *g, struct icc_container *ct,
+			     const struct cfg_node *g, struct icc_container *ct,
 			     struct src_container *src)
 {
 	const char *name;
@@ -924,9 +923,9 @@ static int label_cmp(const void *a, const void *b)
 
 /* One "key=value" of a labels list; false when it is not one (reported). */
 static bool label_ok(struct policy_ctx *c, const char *label,
-		     const config_setting_t *e)
+		     const struct cfg_node *e)
 {
-	const char *v = config_setting_get_string(e);
+	const char *v = cfg_string(e);
 	const char *eq = v ? strchr(v, '=') : NULL;
 	char q[QUOTE_LEN];
 
@@ -944,19 +943,19 @@ static bool label_ok(struct policy_ctx *c, const char *label,
 
 /* labels = [ "key=value", ... ]: every Docker container carrying all. */
 static bool parse_ident_labels(struct policy_ctx *c, const char *label,
-			       const config_setting_t *g,
+			       const struct cfg_node *g,
 			       struct icc_container *ct,
 			       struct src_container *src)
 {
-	const config_setting_t *s = get_strings(c, label, g, "labels", &src->ident);
+	const struct cfg_node *s = get_strings(c, label, g, "labels", &src->ident);
 	size_t n;
 	bool ok = true;
 
 	if (!s)
 		return false;
-	n = (size_t)config_setting_length(s);
+	n = (size_t)cfg_length(s);
 	for (size_t i = 0; i < n; i++)
-		ok &= label_ok(c, label, config_setting_get_elem(s, (unsigned)i));
+		ok &= label_ok(c, label, cfg_elem(s, (unsigned)i));
 	if (!ok)
 		return false;
 	ct->ident = ICC_ID_LABELS;
@@ -964,9 +963,9 @@ static bool parse_ident_labels(struct policy_ctx *c, const char *label,
 	if (!ct->labels)
 		goto oom;
 	for (; ct->nlabels < n; ct->nlabels++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)ct->nlabels);
+		const struct cfg_node *e = cfg_elem(s, (unsigned)ct->nlabels);
 
-		ct->labels[ct->nlabels] = strdup(config_setting_get_string(e));
+		ct->labels[ct->nlabels] = strdup(cfg_string(e));
 		if (!ct->labels[ct->nlabels])
 			goto oom;
 	}
@@ -995,22 +994,22 @@ static void container_free(struct icc_container *ct)
 
 /* Exactly one of ip, name and labels says who the container is. */
 static bool parse_ident(struct policy_ctx *c, const char *label,
-			const config_setting_t *g, struct icc_container *ct,
+			const struct cfg_node *g, struct icc_container *ct,
 			struct src_container *src)
 {
 	static const char *const keys[] = { "ip", "name", "labels" };
-	const config_setting_t *first = NULL;
+	const struct cfg_node *first = NULL;
 	int n = 0, which = 0;
 
 	for (int i = 0; i < 3; i++) {
-		const config_setting_t *m = member(g, keys[i]);
+		const struct cfg_node *m = member(g, keys[i]);
 
 		if (!m)
 			continue;
 		if (n++) {
 			policy_err(c, line_of(m), "%s: %s and %s both say who the "
 				   "container is; keep one", label,
-				   config_setting_name(first), keys[i]);
+				   cfg_name(first), keys[i]);
 			return false;
 		}
 		first = m;
@@ -1028,12 +1027,12 @@ static bool parse_ident(struct policy_ctx *c, const char *label,
 	return parse_ident_labels(c, label, g, ct, src);
 }
 
-static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
+static bool parse_container(struct policy_ctx *c, const struct cfg_node *g)
 {
-	const config_setting_t *root = root_of(g);
+	const struct cfg_node *root = c->root;
 	struct icc_container ct = { .line = line_of(g) };
 	struct src_container src = { 0 };
-	const char *name = config_setting_name(g), *bridge;
+	const char *name = cfg_name(g), *bridge;
 	char label[LABEL_LEN], q[QUOTE_LEN];
 	bool ok = true;
 	int b = -1;
@@ -1044,7 +1043,7 @@ static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
 			   "digits, '_', '.' and '-'", label);
 		ok = false;
 	}
-	if (config_setting_type(g) != CONFIG_TYPE_GROUP) {
+	if (cfg_type(g) != CFG_GROUP) {
 		policy_err(c, ct.line, "%s must be a group", label);
 		return false;
 	}
@@ -1069,14 +1068,14 @@ static bool parse_container(struct policy_ctx *c, const config_setting_t *g)
 	return true;
 }
 
-static void parse_containers(struct policy_ctx *c, const config_setting_t *s)
+static void parse_containers(struct policy_ctx *c, const struct cfg_node *s)
 {
-	if (config_setting_type(s) != CONFIG_TYPE_GROUP) {
+	if (cfg_type(s) != CFG_GROUP) {
 		policy_err(c, line_of(s), "containers must be a group of named containers");
 		return;
 	}
-	for (int i = 0; i < config_setting_length(s) && !c->oom; i++)
-		parse_container(c, config_setting_get_elem(s, (unsigned)i));
+	for (int i = 0; i < cfg_length(s) && !c->oom; i++)
+		parse_container(c, cfg_elem(s, (unsigned)i));
 }
 
 /*
@@ -1084,7 +1083,7 @@ static void parse_containers(struct policy_ctx *c, const config_setting_t *s)
  * declared but invalid: already reported).
  */
 static int container_ref(struct policy_ctx *c, const char *label,
-			 const config_setting_t *root, const char *name,
+			 const struct cfg_node *root, const char *name,
 			 int line)
 {
 	char q[QUOTE_LEN];
@@ -1100,12 +1099,12 @@ static int container_ref(struct policy_ctx *c, const char *label,
  * The array of strings at key, which must be present and non-empty;
  * NULL when it is not (reported).
  */
-static const config_setting_t *get_strings(struct policy_ctx *c,
+static const struct cfg_node *get_strings(struct policy_ctx *c,
 					   const char *label,
-					   const config_setting_t *g,
+					   const struct cfg_node *g,
 					   const char *key, int *line)
 {
-	const config_setting_t *s = member(g, key);
+	const struct cfg_node *s = member(g, key);
 
 	*line = line_of(g);
 	if (!s) {
@@ -1113,14 +1112,14 @@ static const config_setting_t *get_strings(struct policy_ctx *c,
 		return NULL;
 	}
 	*line = line_of(s);
-	if (config_setting_type(s) != CONFIG_TYPE_ARRAY ||
-	    (config_setting_length(s) &&
-	     config_setting_type(config_setting_get_elem(s, 0)) != CONFIG_TYPE_STRING)) {
+	if (cfg_type(s) != CFG_ARRAY ||
+	    (cfg_length(s) &&
+	     cfg_type(cfg_elem(s, 0)) != CFG_STRING)) {
 		policy_err(c, *line, "%s: %s must be an array of strings [ \"...\", ... ]",
 			   label, key);
 		return NULL;
 	}
-	if (!config_setting_length(s)) {
+	if (!cfg_length(s)) {
 		policy_err(c, *line, "%s: %s is empty", label, key);
 		return NULL;
 	}
@@ -1161,24 +1160,24 @@ static bool port_add(struct policy_ctx *c, const char *label, const char *key,
 
 /* A list of port specifications at key: links' ports, host_ports. */
 static bool parse_ports(struct policy_ctx *c, const char *label,
-			const config_setting_t *g, const char *key,
+			const struct cfg_node *g, const char *key,
 			struct icc_port **ports, size_t *nports, int *line)
 {
-	const config_setting_t *s = get_strings(c, label, g, key, line);
+	const struct cfg_node *s = get_strings(c, label, g, key, line);
 	size_t n;
 	bool ok = true;
 
 	if (!s)
 		return false;
-	n = (size_t)config_setting_length(s);
+	n = (size_t)cfg_length(s);
 	*ports = calloc(n, sizeof(**ports));
 	if (!*ports) {
 		c->oom = true;
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
-		const char *str = config_setting_get_string(e), *why;
+		const struct cfg_node *e = cfg_elem(s, (unsigned)i);
+		const char *str = cfg_string(e), *why;
 		struct icc_port pt;
 		char q[QUOTE_LEN];
 
@@ -1194,10 +1193,10 @@ static bool parse_ports(struct policy_ctx *c, const char *label,
 	return ok;
 }
 
-static bool parse_link(struct policy_ctx *c, const config_setting_t *g,
+static bool parse_link(struct policy_ctx *c, const struct cfg_node *g,
 		       size_t idx)
 {
-	const config_setting_t *root = root_of(g);
+	const struct cfg_node *root = c->root;
 	struct icc_link l = { .line = line_of(g) };
 	struct src_link src = { 0 };
 	const char *from = member_string(g, "from"), *to = member_string(g, "to");
@@ -1227,10 +1226,10 @@ static bool parse_link(struct policy_ctx *c, const config_setting_t *g,
 	return true;
 }
 
-static bool parse_egress(struct policy_ctx *c, const config_setting_t *g,
+static bool parse_egress(struct policy_ctx *c, const struct cfg_node *g,
 			 size_t idx)
 {
-	const config_setting_t *root = root_of(g);
+	const struct cfg_node *root = c->root;
 	struct icc_egress e = { .line = line_of(g) };
 	struct src_egress src = { 0 };
 	const char *from = member_string(g, "from"), *to;
@@ -1261,10 +1260,10 @@ static bool parse_egress(struct policy_ctx *c, const config_setting_t *g,
 }
 
 static bool parse_allow(struct policy_ctx *c, const char *label,
-			const config_setting_t *g, struct icc_publish *pb,
+			const struct cfg_node *g, struct icc_publish *pb,
 			int *line)
 {
-	const config_setting_t *s;
+	const struct cfg_node *s;
 	char a[PREFIX_STRLEN], b[PREFIX_STRLEN];
 	size_t n;
 	bool ok = true;
@@ -1274,18 +1273,18 @@ static bool parse_allow(struct policy_ctx *c, const char *label,
 	s = get_strings(c, label, g, "allow_from", line);
 	if (!s)
 		return false;
-	n = (size_t)config_setting_length(s);
+	n = (size_t)cfg_length(s);
 	pb->allow_from = calloc(n, sizeof(*pb->allow_from));
 	if (!pb->allow_from) {
 		c->oom = true;
 		return false;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const config_setting_t *e = config_setting_get_elem(s, (unsigned)i);
+		const struct cfg_node *e = cfg_elem(s, (unsigned)i);
 		struct icc_prefix p;
 		size_t j;
 
-		if (!prefix_value(c, label, "allow_from", config_setting_get_string(e),
+		if (!prefix_value(c, label, "allow_from", cfg_string(e),
 				  line_of(e), 0, true, &p)) {
 			ok = false;
 			continue;
@@ -1311,7 +1310,7 @@ static bool parse_allow(struct policy_ctx *c, const char *label,
 
 /* The container's port: one tcp or udp port, nothing else is forwarded. */
 static bool parse_publish_port(struct policy_ctx *c, const char *label,
-			       const config_setting_t *g, struct icc_publish *pb,
+			       const struct cfg_node *g, struct icc_publish *pb,
 			       int *line)
 {
 	struct icc_port pt;
@@ -1337,10 +1336,10 @@ static bool parse_publish_port(struct policy_ctx *c, const char *label,
 	return true;
 }
 
-static bool parse_publish(struct policy_ctx *c, const config_setting_t *g,
+static bool parse_publish(struct policy_ctx *c, const struct cfg_node *g,
 			  size_t idx)
 {
-	const config_setting_t *root = root_of(g);
+	const struct cfg_node *root = c->root;
 	struct icc_publish pb = { .line = line_of(g) };
 	struct src_publish src = { 0 };
 	const char *name = member_string(g, "container");
@@ -1381,9 +1380,9 @@ static bool parse_publish(struct policy_ctx *c, const config_setting_t *g,
 	return true;
 }
 
-static void parse_version(struct policy_ctx *c, const config_setting_t *root)
+static void parse_version(struct policy_ctx *c, const struct cfg_node *root)
 {
-	const config_setting_t *s = member(root, "version");
+	const struct cfg_node *s = member(root, "version");
 	long long v;
 
 	if (!s) {
@@ -1391,10 +1390,10 @@ static void parse_version(struct policy_ctx *c, const config_setting_t *root)
 			   ICC_POLICY_VERSION);
 		return;
 	}
-	if (config_setting_type(s) == CONFIG_TYPE_INT)
-		v = config_setting_get_int(s);
-	else if (config_setting_type(s) == CONFIG_TYPE_INT64)
-		v = config_setting_get_int64(s);
+	if (cfg_type(s) == CFG_INT)
+		v = s->v.i;
+	else if (cfg_type(s) == CFG_INT64)
+		v = s->v.i;
 	else {
 		policy_err(c, line_of(s), "version must be an integer");
 		return;
@@ -1408,7 +1407,7 @@ static void parse_version(struct policy_ctx *c, const config_setting_t *root)
 }
 
 /* One path of discovery = { ... }; the default when absent. */
-static void parse_path(struct policy_ctx *c, const config_setting_t *g,
+static void parse_path(struct policy_ctx *c, const struct cfg_node *g,
 		       const char *key, const char *def, char **out)
 {
 	const char *v = def;
@@ -1428,12 +1427,12 @@ static void parse_path(struct policy_ctx *c, const config_setting_t *g,
 		c->oom = true;
 }
 
-static void parse_discovery(struct policy_ctx *c, const config_setting_t *root)
+static void parse_discovery(struct policy_ctx *c, const struct cfg_node *root)
 {
-	const config_setting_t *g = member(root, "discovery");
+	const struct cfg_node *g = member(root, "discovery");
 	struct icc_paths *ps = &c->p->paths;
 
-	if (g && config_setting_type(g) != CONFIG_TYPE_GROUP) {
+	if (g && cfg_type(g) != CFG_GROUP) {
 		policy_err(c, line_of(g), "discovery must be a group { netns = \"...\"; ... }");
 		g = NULL;
 	}
@@ -1447,21 +1446,21 @@ static void parse_discovery(struct policy_ctx *c, const config_setting_t *root)
 }
 
 /* Sizes the model and its line tables for the longest each list can be. */
-static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
+static int alloc_model(struct policy_ctx *c, const struct cfg_node *root)
 {
-	const config_setting_t *s;
+	const struct cfg_node *s;
 	size_t nb = 0, nc = 0, nl = 0, np = 0, ne = 0;
 
-	if ((s = member(root, "bridges")) && config_setting_is_aggregate(s))
-		nb = (size_t)config_setting_length(s);
-	if ((s = member(root, "containers")) && config_setting_is_aggregate(s))
-		nc = (size_t)config_setting_length(s);
-	if ((s = member(root, "links")) && config_setting_is_aggregate(s))
-		nl = (size_t)config_setting_length(s);
-	if ((s = member(root, "publish")) && config_setting_is_aggregate(s))
-		np = (size_t)config_setting_length(s);
-	if ((s = member(root, "egress")) && config_setting_is_aggregate(s))
-		ne = (size_t)config_setting_length(s);
+	if ((s = member(root, "bridges")) && cfg_is_aggregate(s))
+		nb = (size_t)cfg_length(s);
+	if ((s = member(root, "containers")) && cfg_is_aggregate(s))
+		nc = (size_t)cfg_length(s);
+	if ((s = member(root, "links")) && cfg_is_aggregate(s))
+		nl = (size_t)cfg_length(s);
+	if ((s = member(root, "publish")) && cfg_is_aggregate(s))
+		np = (size_t)cfg_length(s);
+	if ((s = member(root, "egress")) && cfg_is_aggregate(s))
+		ne = (size_t)cfg_length(s);
 	/* calloc(0) may return NULL: ask for one element at least. */
 	c->p->bridges = calloc(nb + 1, sizeof(*c->p->bridges));
 	c->sbridges = calloc(nb + 1, sizeof(*c->sbridges));
@@ -1480,17 +1479,17 @@ static int alloc_model(struct policy_ctx *c, const config_setting_t *root)
 	return 0;
 }
 
-static void parse_root(struct policy_ctx *c, const config_setting_t *root)
+static void parse_root(struct policy_ctx *c, const struct cfg_node *root)
 {
-	const config_setting_t *s;
+	const struct cfg_node *s;
 
 	check_keys(c, root, NULL, top_keys);
 	parse_version(c, root);
 	s = member(root, "bridges");
 	if (!s)
 		policy_err(c, 1, "missing bridges (declare at least one bridge)");
-	else if (config_setting_type(s) == CONFIG_TYPE_LIST &&
-		 !config_setting_length(s))
+	else if (cfg_type(s) == CFG_LIST &&
+		 !cfg_length(s))
 		policy_err(c, line_of(s), "bridges is empty (declare at least one bridge)");
 	else
 		parse_list(c, s, "bridges", "bridge", parse_bridge);
@@ -1505,14 +1504,12 @@ static void parse_root(struct policy_ctx *c, const config_setting_t *root)
 	parse_discovery(c, root);
 }
 
-/* True when s or a setting below it comes from an @include. */
 /*
  * The model keeps lines but no file names, so later stages could not name
  * the right file for an included setting: a policy is one file. The
- * directive is refused before libconfig sees it: its scanner would open
- * the file while parsing (and exits the whole process when it cannot
- * read it, a directory say). libconfig takes @include only at the start
- * of a line, after blanks.
+ * directive is refused by name rather than as a syntax error: libconfig
+ * takes @include at the start of a line, after blanks, and a user may
+ * well have written one.
  */
 static bool refuse_includes(struct policy_ctx *c, const char *text)
 {
@@ -1532,21 +1529,14 @@ static bool refuse_includes(struct policy_ctx *c, const char *text)
 	return c->nerr != before;
 }
 
-static void syntax_error(struct policy_ctx *c, const config_t *cfg)
+static void syntax_error(struct policy_ctx *c, const struct cfg *cfg)
 {
-	const char *text = config_error_text(cfg);
-	const char *file = config_error_file(cfg);
-	const char *saved = c->file;
-
-	/* An error inside an included file is that file's. */
-	if (file)
-		c->file = file;
-	/* libconfig 1.5 says just "syntax error" for most mistakes. */
-	if (!text || !strcmp(text, "syntax error"))
-		policy_err(c, config_error_line(cfg), "syntax error");
+	/* libconfig 1.5, which cfg.c follows, says just "syntax error" for
+	 * most mistakes. */
+	if (!strcmp(cfg->error_text, "syntax error"))
+		policy_err(c, cfg->error_line, "syntax error");
 	else
-		policy_err(c, config_error_line(cfg), "syntax error: %s", text);
-	c->file = saved;
+		policy_err(c, cfg->error_line, "syntax error: %s", cfg->error_text);
 }
 
 static void ctx_free(struct policy_ctx *c)
@@ -1560,30 +1550,34 @@ static void ctx_free(struct policy_ctx *c)
 	free(c->by_name);
 }
 
-int policy_load_string(const char *text, const char *name,
-		       struct icc_policy **out, struct icc_diags *d)
+/* Parses text[0..len), which it modifies (see cfg_parse). */
+static int parse_text(char *text, size_t len, const char *name,
+		      struct icc_policy **out, struct icc_diags *d)
 {
 	struct policy_ctx c = { .file = name ? name : "<string>", .d = d };
 	size_t first = d->n;
-	config_t cfg;
+	struct cfg cfg = { 0 };
 	int ret = -ENOMEM;
 
 	*out = NULL;
-	config_init(&cfg);
 	c.p = calloc(1, sizeof(*c.p));
 	if (!c.p || !(c.p->file = strdup(c.file)))
 		goto out;
 	if (refuse_includes(&c, text)) {
-		/* not parsed: the scanner would read the included file */
-	} else if (!config_read_string(&cfg, text)) {
+		/* not parsed: a policy is one file */
+	} else if ((ret = cfg_parse(&cfg, text, len)) == -ENOMEM) {
+		goto out;
+	} else if (ret) {
 		syntax_error(&c, &cfg);
 	} else {
-		if (alloc_model(&c, config_root_setting(&cfg)) < 0)
+		c.root = &cfg.root;
+		if (alloc_model(&c, c.root) < 0)
 			goto out;
-		parse_root(&c, config_root_setting(&cfg));
+		parse_root(&c, c.root);
 		if (!c.oom)
 			policy_check(&c);
 	}
+	ret = -ENOMEM;
 	if (c.oom)
 		goto out;
 	ret = -EINVAL;
@@ -1593,9 +1587,23 @@ int policy_load_string(const char *text, const char *name,
 	c.p = NULL;
 	ret = 0;
 out:
-	config_destroy(&cfg);
+	cfg_free(&cfg);
 	diags_sort_from(d, first);
 	ctx_free(&c);
+	return ret;
+}
+
+int policy_load_string(const char *text, const char *name,
+		       struct icc_policy **out, struct icc_diags *d)
+{
+	char *copy = strdup(text);
+	int ret;
+
+	*out = NULL;
+	if (!copy)
+		return -ENOMEM;
+	ret = parse_text(copy, strlen(copy), name, out, d);
+	free(copy);
 	return ret;
 }
 
@@ -1613,7 +1621,7 @@ int policy_load(const char *path, struct icc_policy **out,
 			ret = -ENOMEM;
 		return ret;
 	}
-	/* libconfig would stop at a NUL and read half a policy as a whole one. */
+	/* libconfig's syntax has no NUL: it would end the text early. */
 	if (strlen(text) != len) {
 		int line = 1;
 
@@ -1622,7 +1630,7 @@ int policy_load(const char *path, struct icc_policy **out,
 		ret = diags_add(d, path, line, "syntax error: NUL byte in file") < 0
 		      ? -ENOMEM : -EINVAL;
 	} else {
-		ret = policy_load_string(text, path, out, d);
+		ret = parse_text(text, len, path, out, d);
 	}
 	free(text);
 	return ret;

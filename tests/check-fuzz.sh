@@ -3,7 +3,8 @@
 # The libFuzzer harnesses, built with AddressSanitizer and
 # UndefinedBehaviorSanitizer: tests/fuzz/fuzz_policy.c over parse, check,
 # print and compile, and tests/fuzz/fuzz_droplog.c over the drop log's
-# NFLOG parser, printer and de-duplication. For each: every seed and
+# NFLOG parser, printer and de-duplication, and tests/fuzz/fuzz_cfg.c,
+# our reader of libconfig's syntax against libconfig itself. For each: every seed and
 # every input that once failed (tests/fuzz/regressions/, and
 # regressions-droplog/) replayed with leak checking, then FUZZ_SECONDS
 # (default 30; half of it for the drop log) of fuzzing, then the inputs
@@ -21,7 +22,7 @@ ok() { n=$((n + 1)); echo "ok $n - $*"; }
 notok() { n=$((n + 1)); failed=1; echo "not ok $n - $*"; }
 diag() { sed 's/^/# /' "$@"; }
 
-echo "1..8"
+echo "1..12"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/icc-fuzz.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
@@ -31,7 +32,7 @@ if ! command -v "$CC_FUZZ" >/dev/null 2>&1 ||
 		echo "Bail out! $CC_FUZZ, libconfig or libmnl missing under CI"
 		exit 1
 	fi
-	for i in 1 2 3 4 5 6 7 8; do echo "ok $i # SKIP $CC_FUZZ with libFuzzer not installed"; done
+	for i in $(seq 1 12); do echo "ok $i # SKIP $CC_FUZZ with libFuzzer not installed"; done
 	exit 0
 fi
 export LSAN_OPTIONS=suppressions=$SRC/tests/fuzz/lsan.supp
@@ -88,7 +89,7 @@ fuzz() {
 	replay "$bin" "$corpus" "$name: the $(find "$corpus" -type f | wc -l) inputs it found: no leak"
 }
 
-if build fuzz_policy "$SRC/src/diag.c" "$SRC/src/policy_parse.c" \
+if build fuzz_policy "$SRC/src/diag.c" "$SRC/src/cfg.c" "$SRC/src/policy_parse.c" \
 	"$SRC/src/policy_check.c" "$SRC/src/policy_print.c" "$SRC/src/compile.c" \
 	"$SRC/src/ruleset.c" "$SRC/src/ruleset_print.c" "$SRC/src/fileio.c"; then
 	fuzz fuzz_policy "$SECONDS_TO_FUZZ" "$SRC"/policies/*.conf "$SRC"/tests/bad/*.conf \
@@ -97,11 +98,18 @@ else
 	for i in 2 3 4; do notok "fuzz_policy: no harness"; done
 fi
 if build fuzz_droplog "$SRC/src/droplog.c" "$SRC/src/ruleset.c" "$SRC/src/diag.c" \
-	"$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_print.c" \
+	"$SRC/src/cfg.c" "$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_print.c" \
 	"$SRC/src/fileio.c"; then
 	fuzz fuzz_droplog $(( (SECONDS_TO_FUZZ + 1) / 2 )) "$SRC"/tests/fuzz/seeds-droplog/* \
 		"$SRC"/tests/fuzz/regressions-droplog/*
 else
 	for i in 6 7 8; do notok "fuzz_droplog: no harness"; done
+fi
+# src/cfg.c against libconfig itself: they must read every text alike.
+if build fuzz_cfg "$SRC/src/cfg.c"; then
+	fuzz fuzz_cfg $(( (SECONDS_TO_FUZZ + 1) / 2 )) "$SRC"/tests/fuzz/seeds-cfg/* \
+		"$SRC"/policies/*.conf "$SRC"/tests/bad/*.conf
+else
+	for i in 10 11 12; do notok "fuzz_cfg: no harness"; done
 fi
 exit "$failed"

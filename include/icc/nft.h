@@ -41,6 +41,19 @@ int nft_open(struct icc_nft **out);
 void nft_close(struct icc_nft *n);
 
 /*
+ * Whether nft_read() may answer from what our own last commit (or read)
+ * left, while the kernel's generation says nothing has changed since
+ * (src/nft_cache.c): OFF always reads the kernel (status wants live
+ * counters: a cached copy has none); MEMORY remembers within this
+ * process (the daemon); FILE also keeps a file in ICC_CACHE_DIR for the
+ * next run (apply, diff).  $ICC_POLICY_CACHE names another folder, or
+ * "off" for MEMORY only.
+ */
+#define ICC_CACHE_DIR	"/run/icc-policy"
+enum icc_nft_cache { ICC_CACHE_OFF, ICC_CACHE_MEMORY, ICC_CACHE_FILE };
+void nft_set_cache(struct icc_nft *n, enum icc_nft_cache mode);
+
+/*
  * Reads table inet icc as it is live: presence, ownership, whether its
  * chains, rules and set types are ours (differences in rs->drift), the
  * elements of our sets, and the generation id. Returns 0 or -errno.

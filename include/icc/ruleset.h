@@ -191,6 +191,7 @@ struct icc_ruleset {
 	char **drift;		/* live: "-"/"+" lines for structural differences */
 	size_t ndrift;
 	uint32_t genid;		/* live: generation the state was read at */
+	bool cached;		/* live: known from our last commit, not read */
 	struct icc_count *rule_counts;	/* live, intact: per icc_rule_defs entry */
 	struct icc_set sets[ICC_NSETS];
 };
