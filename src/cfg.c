@@ -22,6 +22,7 @@
 #include <string.h>
 #include <strings.h>
 #include "cfg.h"
+#include "icc/bigmem.h"
 
 enum tok {
 	T_EOF, T_GARBAGE, T_NAME, T_EQUALS, T_COMMA, T_SEMI,
@@ -47,8 +48,8 @@ struct parser {
 	char *start, *tend;	/* the lookahead's text; strings: decoded */
 	char *pending;		/* end of the last name: NUL it later */
 	struct cfg_node val;	/* the lookahead's value */
-	struct cfg_node *stack, *nodes;
-	uint32_t nstack, scap, nnodes, ncap;
+	struct cfg_node *stack, *nodes;	/* scap, cap nodes (big_alloc) */
+	uint32_t nstack, nnodes, scap, cap;
 	struct open_agg open[CFG_MAX_DEPTH + 1];
 	int depth;
 	struct cfg *cfg;
@@ -325,14 +326,8 @@ static int push(struct parser *ps, const char *name, enum cfg_type type,
 {
 	struct cfg_node *n;
 
-	if (ps->nstack == ps->scap) {
-		uint32_t cap = ps->scap ? ps->scap * 2 : 64;
-
-		if (cap < ps->scap || !(n = realloc(ps->stack, cap * sizeof(*n))))
-			return oom(ps);
-		ps->stack = n;
-		ps->scap = cap;
-	}
+	if (ps->nstack == ps->scap)	/* cannot happen: see cfg_parse() */
+		return oom(ps);
 	*at = ps->nstack++;
 	n = &ps->stack[*at];
 	memset(n, 0, sizeof(*n));
@@ -347,18 +342,8 @@ static int close_agg(struct parser *ps, uint32_t at)
 	struct open_agg *o = &ps->open[ps->depth];
 	uint32_t n = ps->nstack - o->base;
 
-	if (n > ps->ncap - ps->nnodes) {
-		uint32_t cap = ps->ncap;
-		struct cfg_node *a;
-
-		while (cap - ps->nnodes < n)
-			if ((cap *= 2) < ps->ncap)
-				return oom(ps);
-		if (!(a = realloc(ps->nodes, (size_t)cap * sizeof(*a))))
-			return oom(ps);
-		ps->nodes = a;
-		ps->ncap = cap;
-	}
+	if (n > ps->cap - ps->nnodes)	/* cannot happen either */
+		return oom(ps);
 	if (n)
 		memcpy(ps->nodes + ps->nnodes, ps->stack + o->base,
 		       n * sizeof(*ps->nodes));
@@ -608,12 +593,19 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 	if (len >= UINT32_MAX / 2)	/* node counts are 32 bits */
 		return fail(&ps, "file too large");
 	/*
-	 * Policies run at about 13 bytes a node: room for twice that many up
-	 * front saves copying a growing array, and costs nothing until used.
+	 * A finished node takes two bytes of text at least ("1," in a list,
+	 * "()"), an open one one byte ("("): len / 2 and len bound the two
+	 * arrays, reserved whole and touched as used, so never grown.
 	 */
-	ps.ncap = (uint32_t)(len / 6 + 256);
-	if (!(ps.nodes = malloc((size_t)ps.ncap * sizeof(*ps.nodes))))
-		return oom(&ps);
+	ps.cap = (uint32_t)(len / 2 + 16);
+	ps.scap = (uint32_t)(len + 16);
+	cfg->size = (size_t)ps.cap * sizeof(struct cfg_node);
+	ps.nodes = big_alloc(cfg->size);
+	ps.stack = big_alloc((size_t)ps.scap * sizeof(struct cfg_node));
+	if (!ps.nodes || !ps.stack) {
+		oom(&ps);
+		goto out;
+	}
 	if (push(&ps, NULL, CFG_NONE, 0, &root) || open_agg(&ps, CFG_GROUP) ||
 	    parse_settings(&ps))
 		goto out;
@@ -633,13 +625,13 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 out:
 	for (int d = 0; d <= CFG_MAX_DEPTH; d++)
 		free(ps.open[d].hash);
-	free(ps.stack);
-	free(ps.nodes);
+	big_free(ps.stack, (size_t)ps.scap * sizeof(struct cfg_node));
+	big_free(ps.nodes, cfg->size);
 	return ps.err;
 }
 
 void cfg_free(struct cfg *cfg)
 {
-	free(cfg->nodes);
+	big_free(cfg->nodes, cfg->size);
 	cfg->nodes = NULL;
 }

@@ -56,6 +56,7 @@ struct cfg_node {
 struct cfg {
 	struct cfg_node root;		/* a group */
 	struct cfg_node *nodes;		/* every other node; owned */
+	size_t size;			/* of the nodes' reservation */
 	int error_line;			/* on failure */
 	const char *error_text;		/* on failure: static text */
 };

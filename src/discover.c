@@ -93,21 +93,52 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 	return 0;
 }
 
-/* ip netns names the policy asks for: <paths.netns>/<name>. */
+/* Whether some ICC_ID_NAME container is called name (c->named: sorted). */
+static bool named_exists(const struct dctx *c, const char *name)
+{
+	size_t lo = 0, hi = c->nnamed;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(c->p->containers[c->named[mid]].match, name);
+
+		if (!r)
+			return true;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+static int cand_netns(const char *dir, const char *name, void *arg)
+{
+	struct dctx *c = arg;
+	char path[4200];
+
+	if (!named_exists(c, name))
+		return 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	return cand_add(c, path, name, NULL, NULL);
+}
+
+/*
+ * ip netns names the policy asks for: <paths.netns>/<name>. The folder is
+ * read, not probed once per name: a policy may know ten thousand
+ * containers of which a thousand run, and this runs on every event.
+ */
 static int cands_netns(struct dctx *c)
 {
-	for (size_t i = 0; i < c->p->ncontainers; i++) {
-		const struct icc_container *ct = &c->p->containers[i];
-		char path[4200];
-		int ret;
+	int ret = dir_each(c->p->paths.netns, cand_netns, c);
 
-		if (ct->ident != ICC_ID_NAME)
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", c->p->paths.netns, ct->match);
-		if ((ret = cand_add(c, path, ct->match, NULL, NULL)) < 0)
-			return ret;
+	if (ret < 0 && ret != -ENOMEM) {
+		/* Unreadable: say so, keep going (as for one bad entry). */
+		diags_add(c->warn, c->p->paths.netns, 0, "cannot read: %s",
+			  strerror(-ret));
+		ret = 0;
 	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -521,18 +552,24 @@ static int named_cmp(const void *a, const void *b, void *arg)
 		      p->containers[*(const unsigned *)b].match);
 }
 
-/* Lookups for member_identify(): O(log n) per port, not O(n). */
-static int index_build(struct dctx *c)
+/* ICC_ID_NAME containers by name: for cands_netns() and add_named(). */
+static int named_build(struct dctx *c)
 {
-	c->named = calloc(c->p->ncontainers + 1, sizeof(*c->named));
-	c->lxc_ns = calloc(c->lxc.n + 1, sizeof(*c->lxc_ns));
-	if (!c->named || !c->lxc_ns)
+	if (!(c->named = calloc(c->p->ncontainers + 1, sizeof(*c->named))))
 		return -ENOMEM;
 	for (size_t i = 0; i < c->p->ncontainers; i++)
 		if (c->p->containers[i].ident == ICC_ID_NAME)
 			c->named[c->nnamed++] = (unsigned)i;
 	qsort_r(c->named, c->nnamed, sizeof(*c->named), named_cmp,
 		(void *)c->p);
+	return 0;
+}
+
+/* Lookups for member_identify(): O(log n) per port, not O(n). */
+static int index_build(struct dctx *c)
+{
+	if (!(c->lxc_ns = calloc(c->lxc.n + 1, sizeof(*c->lxc_ns))))
+		return -ENOMEM;
 	for (size_t i = 0; i < c->ncand; i++)
 		if (c->cand[i].lxc)
 			c->lxc_ns[c->cand[i].lxc - c->lxc.v] = true;
@@ -557,7 +594,8 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 	    (ret = rtnl_dump_addrs6(c.nl, -1, 0, &c.host6)) < 0)
 		goto out;
 	if (c.wants_ids &&
-	    ((ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
+	    ((ret = named_build(&c)) < 0 ||
+	     (ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
 	     (ret = cands_lxc(&c)) < 0 || (ret = index_build(&c)) < 0))
 		goto out;
 	ret = members_collect(&c, w);

@@ -528,8 +528,8 @@ int nft_read(struct icc_nft *n, struct icc_ruleset **out)
 		if (ret == -EINTR)
 			ret = -EAGAIN;
 	}
-	/* Only whole tables of ours are worth keeping: the rest is rare. */
-	if (ret == 0 && (*out)->intact)
+	/* Only whole tables of ours are kept (intact alone holds for none). */
+	if (ret == 0 && (*out)->present && (*out)->owned && (*out)->intact)
 		nft_cache_put(n, (*out)->genid, *out);
 	return ret;
 }

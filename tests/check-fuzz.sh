@@ -89,7 +89,7 @@ fuzz() {
 	replay "$bin" "$corpus" "$name: the $(find "$corpus" -type f | wc -l) inputs it found: no leak"
 }
 
-if build fuzz_policy "$SRC/src/diag.c" "$SRC/src/cfg.c" "$SRC/src/policy_parse.c" \
+if build fuzz_policy "$SRC/src/diag.c" "$SRC/src/cfg.c" "$SRC/src/bigmem.c" "$SRC/src/policy_parse.c" \
 	"$SRC/src/policy_check.c" "$SRC/src/policy_print.c" "$SRC/src/compile.c" \
 	"$SRC/src/ruleset.c" "$SRC/src/ruleset_print.c" "$SRC/src/fileio.c"; then
 	fuzz fuzz_policy "$SECONDS_TO_FUZZ" "$SRC"/policies/*.conf "$SRC"/tests/bad/*.conf \
@@ -98,7 +98,7 @@ else
 	for i in 2 3 4; do notok "fuzz_policy: no harness"; done
 fi
 if build fuzz_droplog "$SRC/src/droplog.c" "$SRC/src/ruleset.c" "$SRC/src/diag.c" \
-	"$SRC/src/cfg.c" "$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_print.c" \
+	"$SRC/src/cfg.c" "$SRC/src/bigmem.c" "$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_print.c" \
 	"$SRC/src/fileio.c"; then
 	fuzz fuzz_droplog $(( (SECONDS_TO_FUZZ + 1) / 2 )) "$SRC"/tests/fuzz/seeds-droplog/* \
 		"$SRC"/tests/fuzz/regressions-droplog/*
@@ -106,7 +106,7 @@ else
 	for i in 6 7 8; do notok "fuzz_droplog: no harness"; done
 fi
 # src/cfg.c against libconfig itself: they must read every text alike.
-if build fuzz_cfg "$SRC/src/cfg.c"; then
+if build fuzz_cfg "$SRC/src/cfg.c" "$SRC/src/bigmem.c"; then
 	fuzz fuzz_cfg $(( (SECONDS_TO_FUZZ + 1) / 2 )) "$SRC"/tests/fuzz/seeds-cfg/* \
 		"$SRC"/policies/*.conf "$SRC"/tests/bad/*.conf
 else

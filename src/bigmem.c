@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: GPL-2.0-or-later
+/* Big buffers from mmap, 2 MB-aligned, as huge pages: see icc/bigmem.h. */
+#include <stdint.h>
+#include <sys/mman.h>
+
+#include "icc/bigmem.h"
+
+#define HUGE_PAGE	(2u << 20)
+
+static size_t round_up(size_t n)
+{
+	return (n + HUGE_PAGE - 1) & ~(size_t)(HUGE_PAGE - 1);
+}
+
+void *big_alloc(size_t size)
+{
+	size_t len = round_up(size ? size : 1);
+	uint8_t *p = mmap(NULL, len + HUGE_PAGE, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	size_t head;
+
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Huge pages need 2 MB-aligned addresses: trim both ends to fit. */
+	head = round_up((uintptr_t)p) - (uintptr_t)p;
+	if (head)
+		munmap(p, head);
+	munmap(p + head + len, HUGE_PAGE - head);
+	p += head;
+	/* Only advice: without THP the pages are simply small. */
+	(void)madvise(p, len, MADV_HUGEPAGE);
+	return p;
+}
+
+void big_free(void *p, size_t size)
+{
+	if (p)
+		munmap(p, round_up(size ? size : 1));
+}
