@@ -31,7 +31,7 @@ int file_read(const char *path, size_t max, char **text, size_t *len)
 	do {
 		if (cap - n < 4096) {
 			ret = -EFBIG;
-			if (cap > max)
+			if (n > max)
 				goto out;
 			cap = cap ? cap * 2 : 8192;
 			ret = -ENOMEM;

@@ -958,6 +958,38 @@ static void test_read_file(void **state)
 	assert_int_equal(len, 99);
 }
 
+/* Sizes at and around max, and /proc files, whose size says 0. */
+static void test_read_file_sizes(void **state)
+{
+	char dir[32], path[PATH_MAX], *text = NULL;
+	size_t len = 0;
+
+	(void)state;
+	scratch_dir(dir);
+	snprintf(path, sizeof(path), "%s/f", dir);
+	for (size_t n = 60; n <= 70; n += 4) {
+		FILE *f = fopen(path, "w");
+
+		assert_non_null(f);
+		for (size_t i = 0; i < n; i++)
+			fputc('a', f);
+		fclose(f);
+		if (n > 64) {
+			assert_int_equal(file_read(path, 64, &text, &len), -EFBIG);
+			continue;
+		}
+		assert_int_equal(file_read(path, 64, &text, &len), 0);
+		assert_int_equal(len, n);
+		assert_int_equal(strlen(text), n);
+		free(text);
+	}
+	/* "test_sources\n": 13 bytes, and st_size is 0 */
+	assert_int_equal(file_read("/proc/self/comm", 64, &text, &len), 0);
+	assert_true(len > 0 && text[len - 1] == '\n');
+	free(text);
+	rm_tree(dir);
+}
+
 /* A FIFO where a config should be must not block the scan. */
 static void test_fifo_state(void **state)
 {
@@ -1080,6 +1112,7 @@ int main(void)
 		cmocka_unit_test(test_lxc_scan_many),
 		cmocka_unit_test(test_read_file),
 		cmocka_unit_test(test_fifo_state),
+		cmocka_unit_test(test_read_file_sizes),
 		cmocka_unit_test(test_free_null),
 		cmocka_unit_test(test_out_of_memory),
 	};
