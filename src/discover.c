@@ -93,34 +93,37 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 	return 0;
 }
 
-/* Whether some ICC_ID_NAME container is called name (c->named: sorted). */
-static bool named_exists(const struct dctx *c, const char *name)
+/* The name of an ICC_ID_NAME container called name, or NULL. */
+static const char *named_find(const struct dctx *c, const char *name)
 {
 	size_t lo = 0, hi = c->nnamed;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int r = strcmp(c->p->containers[c->named[mid]].match, name);
+		const char *m = c->p->containers[c->named[mid]].match;
+		int r = strcmp(m, name);
 
 		if (!r)
-			return true;
+			return m;
 		if (r < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	return false;
+	return NULL;
 }
 
 static int cand_netns(const char *dir, const char *name, void *arg)
 {
 	struct dctx *c = arg;
+	/* the policy's copy: name is readdir's, gone with the next entries */
+	const char *match = named_find(c, name);
 	char path[4200];
 
-	if (!named_exists(c, name))
+	if (!match)
 		return 0;
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	return cand_add(c, path, name, NULL, NULL);
+	snprintf(path, sizeof(path), "%s/%s", dir, match);
+	return cand_add(c, path, match, NULL, NULL);
 }
 
 /*
