@@ -20,10 +20,11 @@
 # (bench/gen_policy.py), as on a host whose policy lists many containers
 # of which few run.
 #
-# -e EVENTS: time EVENTS joins, each followed by its leave (timed too), over
-# a pool of at most 20 of the N ports; the other ports join docker0 before
-# the daemon starts, so about N - 20 containers run throughout (bench/run
-# uses this). -t SECONDS: start no event after that long (recorded).
+# -e EVENTS: time EVENTS joins; the other ports join docker0 before the
+# daemon starts, so that the daemon knows many running containers (bench/run
+# uses this). With N >= 2 EVENTS, each of the last EVENTS ports joins once;
+# otherwise the joins cycle over at most 20 ports, each followed by its
+# leave (timed too). -t SECONDS: start no event after that long (recorded).
 #
 #   H:  docker0 172.17.0.1/16, lo up
 #       hub  172.17.0.2   port vhub, on docker0, up
@@ -37,7 +38,9 @@ set -u
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCDIR=$(cd "$BENCH_DIR/.." && pwd)
 ICC_POLICYD=${ICC_POLICYD:-$SRCDIR/icc-policyd}
-PYTHON=${PYTHON:-python3}
+# The interpreter itself, not a version manager's shim (pyenv's costs 0.5 s
+# a start, and this script starts Python a dozen times).
+PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS-event-latency.md}
 ID=iccbench$$
 TMP=
@@ -217,7 +220,7 @@ teardown() {
 
 # count_links: live links4 elements c<i> -> hub tcp/80.
 count_links() {
-	nsx H nft list set inet icc links4 | grep -o ' \. 172\.17\.0\.2 \. tcp \. 80\b' | wc -l
+	nsx H "$PYTHON" "$BENCH_DIR/event_latency.py" --count-hub
 }
 
 # attach_ports FIRST LAST: vc<FIRST>..vc<LAST> join docker0 (one ip process).
@@ -249,9 +252,15 @@ run_one() {	# N K
 	[ "$k" -ne "$n" ] && tag=$n-k$k
 	local i ports="" addrs="" conf="$TMP/policy-$tag.conf" log="$TMP/daemon-$tag.log"
 	local out="$TMP/run-$tag" rc=0 have note pool=$n pre=0 want=$n mem
-	local load0 ns0 t0 limit
-	# With -e, the events cycle over the last `pool` ports; the others run.
-	if [ "$EVENTS" -gt 0 ]; then
+	local load0 ns0 t0 limit cycle=0
+	# With -e, the events use the last `pool` ports; the others run from
+	# the start. Enough ports: each joins once (N - EVENTS .. N running).
+	# Too few: joins and leaves cycle over at most 20 (N - pool running).
+	if [ "$EVENTS" -gt 0 ] && [ $(( 2 * EVENTS )) -le "$n" ]; then
+		pool=$EVENTS
+		pre=$(( n - pool ))
+	elif [ "$EVENTS" -gt 0 ]; then
+		cycle=$EVENTS
 		pool=$(( n / 2 > 20 ? 20 : n / 2 ))
 		[ "$pool" -ge 1 ] || pool=1
 		pre=$(( n - pool ))
@@ -274,13 +283,13 @@ run_one() {	# N K
 	[ "$have" -eq "$pre" ] || say "warning: $have hub link elements live at start, want $pre"
 	say "N=$n K=$k: daemon pid $DAEMON_PID up in $t0 ms; $pre ports joined; timing events on $pool"
 	# Bounded: 5 s per event at worst (twice with leaves), plus slack.
-	limit=$(( (EVENTS > 0 ? EVENTS * 12 : n * 6) + 60 ))
+	limit=$(( (cycle > 0 ? cycle * 12 : pool * 6) + 60 ))
 	[ "$BUDGET" -gt 0 ] && limit=$(( BUDGET + 30 ))
 	# In the background, so that a signal to this script runs the cleanup
 	# at once instead of after the measurer.
 	timeout "$limit" ip netns exec "$(ns H)" "$PYTHON" "$BENCH_DIR/event_latency.py" \
 		--daemon-pid "$DAEMON_PID" --bridge docker0 --ports "$ports" --addrs "$addrs" \
-		--events "$EVENTS" --budget "$BUDGET" $( [ "$EVENTS" -gt 0 ] && echo --gap-auto ) \
+		--events "$cycle" --budget "$BUDGET" $( [ "$EVENTS" -gt 0 ] && echo --gap-auto ) \
 		--json "$out.json" >"$out.table" &
 	MEAS_PID=$!
 	wait "$MEAS_PID" || rc=$?
