@@ -47,7 +47,7 @@ def cpu_model():
 
 def env(a):
     git = ["git", "-C", a.srcdir]
-    dirty = sh(*git, "status", "--porcelain", "--", "src", "include", "Makefile.am")
+    dirty = sh(*git, "status", "--porcelain", "--", "src", "include")
     netns = [ln.split()[0] for ln in sh_all("ip", "netns", "list") if ln.strip()]
     e = {
         "mode": a.mode,
