@@ -252,7 +252,7 @@ run_one() {	# N K
 	[ "$k" -ne "$n" ] && tag=$n-k$k
 	local i ports="" addrs="" conf="$TMP/policy-$tag.conf" log="$TMP/daemon-$tag.log"
 	local out="$TMP/run-$tag" rc=0 have note pool=$n pre=0 want=$n mem
-	local load0 ns0 t0 limit cycle=0
+	local load0 ns0 t0 limit cycle=0 gap=()
 	# With -e, the events use the last `pool` ports; the others run from
 	# the start. Enough ports: each joins once (N - EVENTS .. N running).
 	# Too few: joins and leaves cycle over at most 20 (N - pool running).
@@ -285,11 +285,12 @@ run_one() {	# N K
 	# Bounded: 5 s per event at worst (twice with leaves), plus slack.
 	limit=$(( (cycle > 0 ? cycle * 12 : pool * 6) + 60 ))
 	[ "$BUDGET" -gt 0 ] && limit=$(( BUDGET + 30 ))
+	[ "$EVENTS" -gt 0 ] && gap=(--gap-auto)
 	# In the background, so that a signal to this script runs the cleanup
 	# at once instead of after the measurer.
 	timeout "$limit" ip netns exec "$(ns H)" "$PYTHON" "$BENCH_DIR/event_latency.py" \
 		--daemon-pid "$DAEMON_PID" --bridge docker0 --ports "$ports" --addrs "$addrs" \
-		--events "$cycle" --budget "$BUDGET" $( [ "$EVENTS" -gt 0 ] && echo --gap-auto ) \
+		--events "$cycle" --budget "$BUDGET" "${gap[@]}" \
 		--json "$out.json" >"$out.table" &
 	MEAS_PID=$!
 	wait "$MEAS_PID" || rc=$?

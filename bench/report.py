@@ -301,7 +301,7 @@ class Report:
                "that the daemon's throttle (no reconcile sooner than the last one took) "
                "does not count. Percentiles nearest-rank; timeouts (5 s) are reported, "
                "not waited out; a time budget stops starting events.", "",
-               "| K known (N live, running) | events | p50 ms | p99 ms | min-max | "
+               "| K known (N live, running at start) | events | p50 ms | p99 ms | min-max | "
                "timeouts | daemon's own ms (p50, joins and leaves) | daemon VmHWM MB | daemon start ms |",
                "|---|---|---:|---:|---:|---:|---:|---:|---:|")
         for s in runs:
