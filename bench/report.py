@@ -46,7 +46,12 @@ def cpu_model():
 
 
 def env(a):
-    git = ["git", "-C", a.srcdir]
+    # The commit of the tree the binary under test lives in (ICC_POLICY may
+    # point at another checkout than the one bench/run is in).
+    tree = os.path.dirname(os.path.realpath(a.icc_policy))
+    if sh("git", "-C", tree, "rev-parse", "--is-inside-work-tree") != "true":
+        tree = a.srcdir
+    git = ["git", "-C", tree]
     dirty = sh(*git, "status", "--porcelain", "--", "src", "include")
     netns = [ln.split()[0] for ln in sh_all("ip", "netns", "list") if ln.strip()]
     e = {
@@ -58,6 +63,7 @@ def env(a):
         "nft": sh("nft", "--version"),
         "iptables": sh("iptables-nft-restore", "--version"),
         "python": sys.version.split()[0],
+        "tree": tree,
         "commit": sh(*git, "rev-parse", "HEAD"),
         "branch": sh(*git, "rev-parse", "--abbrev-ref", "HEAD"),
         "dirty": bool(dirty),
@@ -432,8 +438,8 @@ class Report:
         for k, label in (("nproc", "nproc"), ("cpu", "CPU"), ("kernel", "Kernel (`uname -r`)"),
                          ("nft", "nft"), ("iptables", "iptables"), ("python", "Python")):
             self.p("- %s: %s" % (label, e.get(k, "?")))
-        self.p("- icc-policy commit: %s (branch %s)%s" % (
-            e.get("commit", "?"), e.get("branch", "?"),
+        self.p("- icc-policy commit: %s (branch %s, tree %s)%s" % (
+            e.get("commit", "?"), e.get("branch", "?"), e.get("tree", "?"),
             ", with uncommitted changes in src/" if e.get("dirty") else ""))
         self.p("- binaries: %s; %s" % (e.get("icc_policy", "?"), e.get("icc_policyd", "?")))
         self.p("- load average at start: %s; other network namespaces on the host: %s" % (
