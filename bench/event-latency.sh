@@ -4,7 +4,8 @@
 # icc-policyd event latency: from a container's veth joining a managed
 # bridge to its rules being live in the kernel.
 #
-#   sudo bench/event-latency.sh [N...]      (default: 150)
+#   sudo bench/event-latency.sh [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]
+#                                           (default: 150)
 #
 # For each N: a throwaway topology in network namespaces (names carry this
 # script's PID, all removed on exit), icc-policyd started in the host
@@ -12,6 +13,18 @@
 # docker0 one at a time and times each until the daemon's nf_tables commit
 # notification.  Writes bench/RESULTS-event-latency.md (override with
 # RESULTS=path) and prints a table.
+#
+# N:K (K >= N): the policy knows K containers besides the hub, N of them
+# live namespaces; the other K-N have static addresses (172.17.100.2 on),
+# no namespace, and LINKS (default 10) links each among themselves
+# (bench/gen_policy.py), as on a host whose policy lists many containers
+# of which few run.
+#
+# -e EVENTS: time EVENTS joins; the other ports join docker0 before the
+# daemon starts, so that the daemon knows many running containers (bench/run
+# uses this). With N >= 2 EVENTS, each of the last EVENTS ports joins once;
+# otherwise the joins cycle over at most 20 ports, each followed by its
+# leave (timed too). -t SECONDS: start no event after that long (recorded).
 #
 #   H:  docker0 172.17.0.1/16, lo up
 #       hub  172.17.0.2   port vhub, on docker0, up
@@ -25,7 +38,9 @@ set -u
 BENCH_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SRCDIR=$(cd "$BENCH_DIR/.." && pwd)
 ICC_POLICYD=${ICC_POLICYD:-$SRCDIR/icc-policyd}
-PYTHON=${PYTHON:-python3}
+# The interpreter itself, not a version manager's shim (pyenv's costs 0.5 s
+# a start, and this script starts Python a dozen times).
+PYTHON=${PYTHON:-$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null || echo python3)}
 RESULTS=${RESULTS:-$BENCH_DIR/RESULTS-event-latency.md}
 ID=iccbench$$
 TMP=
@@ -49,9 +64,7 @@ cleanup() {
 		kill -KILL "$DAEMON_PID" 2>/dev/null
 		wait "$DAEMON_PID" 2>/dev/null
 	fi
-	for n in "${NSES[@]}"; do
-		ip netns del "$n" 2>/dev/null
-	done
+	[ ${#NSES[@]} -gt 0 ] && printf 'netns del %s\n' "${NSES[@]}" | ip -force -batch - 2>/dev/null
 	# Anything of ours that slipped through (a failure half-way).
 	for n in $(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$ID-"); do
 		ip netns del "$n" 2>/dev/null
@@ -67,11 +80,27 @@ for t in ip nft timeout "$PYTHON"; do
 	command -v "$t" >/dev/null 2>&1 || die "$t not installed"
 done
 [ -x "$ICC_POLICYD" ] || die "icc-policyd not built at $ICC_POLICYD (run make)"
+ARGS="$*"
+EVENTS=0 BUDGET=0 PER=10
+while getopts e:t:l: opt; do
+	case $opt in
+	e) EVENTS=$OPTARG ;;
+	t) BUDGET=$OPTARG ;;
+	l) PER=$OPTARG ;;
+	*) die "usage: $0 [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]" ;;
+	esac
+done
+shift $((OPTIND - 1))
+for v in "$EVENTS" "$BUDGET" "$PER"; do
+	case $v in ''|*[!0-9]*) die "-e, -t and -l take a number, got '$v'" ;; esac
+done
 SIZES=("$@")
 [ ${#SIZES[@]} -eq 0 ] && SIZES=(150)
-for n in "${SIZES[@]}"; do
-	case $n in ''|*[!0-9]*) die "N must be a number, got '$n'" ;; esac
+for nk in "${SIZES[@]}"; do
+	n=${nk%%:*} k=${nk#*:}
+	case $n$k in ''|*[!0-9]*) die "N[:K] must be numbers, got '$nk'" ;; esac
 	if [ "$n" -lt 1 ] || [ "$n" -gt 2000 ]; then die "N must be 1..2000, got $n"; fi
+	if [ "$k" -lt "$n" ] || [ "$k" -gt 30000 ]; then die "K must be N..30000, got $k"; fi
 done
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/icc-bench.XXXXXX") || die "mktemp"
@@ -111,19 +140,37 @@ topology() {
 	ip -n "$(ns hub)" addr add 172.17.0.2/16 dev eth0
 	ip -n "$(ns hub)" link set eth0 up
 
-	for i in $(seq "$n"); do mkns "c$i"; done
+	# One ip process for all the namespaces (a thousand take 7 s one by one).
+	for i in $(seq "$n"); do echo "netns add $(ns "c$i")"; done | ip -batch - ||
+		die "ip netns add c1..c$n"
+	for i in $(seq "$n"); do NSES+=("$(ns "c$i")"); done
 	# One ip process for all the veths.
 	for i in $(seq "$n"); do
 		echo "link add vc$i type veth peer name eth0 netns $(ns "c$i")"
 	done | ip -n "$(ns H)" -batch - || die "veths"
 	for i in $(seq "$n"); do
-		printf 'addr add %s/16 dev eth0\nlink set eth0 up\n' "$(addr_of "$i")" |
+		printf 'link set lo up\naddr add %s/16 dev eth0\nlink set eth0 up\n' "$(addr_of "$i")" |
 			ip -n "$(ns "c$i")" -batch - || die "eth0 of c$i"
 	done
 }
 
-write_policy() {	# N FILE
-	local n=$1 f=$2 i
+# write_policy N K FILE: the hub and c1..cN by name, each linked to the
+# hub; K-N more static containers from bench/gen_policy.py.
+write_policy() {
+	local n=$1 k=$2 f=$3 i
+	if [ "$k" -gt "$n" ]; then
+		echo "  hub = { bridge = \"docker0\"; name = \"$(ns hub)\"; };" >"$f.containers"
+		for i in $(seq "$n"); do
+			echo "  c$i = { bridge = \"docker0\"; name = \"$(ns "c$i")\"; };"
+		done >>"$f.containers"
+		for i in $(seq "$n"); do
+			printf '  { from = "c%d"; to = "hub"; ports = [ "tcp/80" ]; }\n' "$i"
+		done >"$f.links"
+		"$PYTHON" "$BENCH_DIR/gen_policy.py" "$((k - n))" "$PER" --subnet 172.17.0.0/16 \
+			--first 172.17.100.2 --uplink "" --prefix s --include-containers "$f.containers" \
+			--include-links "$f.links" >"$f" || die "gen_policy"
+		return
+	fi
 	{
 		echo 'version = 1;'
 		echo 'bridges = ( { name = "docker0"; subnet = "172.17.0.0/16"; } );'
@@ -142,11 +189,13 @@ write_policy() {	# N FILE
 	} >"$f"
 }
 
-daemon_start() {	# CONF LOG
+# daemon_start CONF LOG: up to 60 s for its first reconcile (tens of
+# thousands of links, a thousand running containers).
+daemon_start() {
 	local i
 	setsid ip netns exec "$(ns H)" "$DAEMON_BIN" -f -c "$1" </dev/null >>"$2" 2>&1 &
 	DAEMON_PID=$!	# ip netns exec execs: this is the daemon
-	for i in $(seq 200); do
+	for i in $(seq 1200); do
 		grep -q "started: policy" "$2" 2>/dev/null && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
 		sleep 0.05
@@ -165,39 +214,83 @@ daemon_stop() {
 }
 
 teardown() {
-	local n
-	for n in "${NSES[@]}"; do ip netns del "$n" 2>/dev/null; done
+	[ ${#NSES[@]} -gt 0 ] && printf 'netns del %s\n' "${NSES[@]}" | ip -force -batch - 2>/dev/null
 	NSES=()
 }
 
 # count_links: live links4 elements c<i> -> hub tcp/80.
 count_links() {
-	nsx H nft list set inet icc links4 | grep -o ' \. 172\.17\.0\.2 \. tcp \. 80\b' | wc -l
+	nsx H "$PYTHON" "$BENCH_DIR/event_latency.py" --count-hub
 }
 
-run_one() {	# N
-	local n=$1
-	local i ports="" addrs="" conf="$TMP/policy-$n.conf" log="$TMP/daemon-$n.log"
-	local out="$TMP/run-$n" rc=0 have note
-	local load0 ns0
-	say "N=$n: building the topology"
+# attach_ports FIRST LAST: vc<FIRST>..vc<LAST> join docker0 (one ip process).
+attach_ports() {
+	local i
+	[ "$1" -le "$2" ] || return 0
+	for i in $(seq "$1" "$2"); do echo "link set vc$i master docker0 up"; done |
+		ip -n "$(ns H)" -batch - || die "attach vc$1..vc$2"
+}
+
+# vmhwm: the daemon's peak and current resident set (kB), from /proc.
+vmhwm() {
+	awk '/^VmHWM|^VmRSS/ { printf "%s%s", sep, $2; sep = " " }' \
+		"/proc/$DAEMON_PID/status" 2>/dev/null
+}
+
+# log_note LOG: the daemon log lines that say something went wrong.
+log_note() {
+	local n
+	n=$(grep -Eic 'failed|lost|error|refused|warn' "$1")
+	if [ "$n" -eq 0 ]; then echo "no line matching failed/lost/error/refused/warn"
+	else
+		echo "$n line(s) matching failed/lost/error/refused/warn: $(grep -Ei 'failed|lost|error|refused|warn' "$1" | head -3 | tr '\n' ';' | sed 's/|/\\|/g')"
+	fi
+}
+
+run_one() {	# N K
+	local n=$1 k=$2 tag=$1
+	[ "$k" -ne "$n" ] && tag=$n-k$k
+	local i ports="" addrs="" conf="$TMP/policy-$tag.conf" log="$TMP/daemon-$tag.log"
+	local out="$TMP/run-$tag" rc=0 have note pool=$n pre=0 want=$n mem
+	local load0 ns0 t0 limit cycle=0 gap=()
+	# With -e, the events use the last `pool` ports; the others run from
+	# the start. Enough ports: each joins once (N - EVENTS .. N running).
+	# Too few: joins and leaves cycle over at most 20 (N - pool running).
+	if [ "$EVENTS" -gt 0 ] && [ $(( 2 * EVENTS )) -le "$n" ]; then
+		pool=$EVENTS
+		pre=$(( n - pool ))
+	elif [ "$EVENTS" -gt 0 ]; then
+		cycle=$EVENTS
+		pool=$(( n / 2 > 20 ? 20 : n / 2 ))
+		[ "$pool" -ge 1 ] || pool=1
+		pre=$(( n - pool ))
+		want=$pre
+	fi
+	say "N=$n K=$k: building the topology"
 	topology "$n"
 	load0=$(cut -d' ' -f1-3 /proc/loadavg)
 	ns0=$(( $(ip netns list | wc -l) - n - 2 ))
-	write_policy "$n" "$conf"
-	for i in $(seq "$n"); do
+	write_policy "$n" "$k" "$conf"
+	for i in $(seq "$((pre + 1))" "$n"); do
 		ports+="${ports:+,}vc$i"
 		addrs+="${addrs:+,}$(addr_of "$i")"
 	done
+	attach_ports 1 "$pre"
+	t0=$(date +%s%N)
 	daemon_start "$conf" "$log" || { cat "$log" >&2; die "icc-policyd did not start"; }
+	t0=$(( ($(date +%s%N) - t0) / 1000000 ))
 	have=$(count_links)
-	[ "$have" -eq 0 ] || say "warning: $have link elements live before any port joined"
-	say "N=$n: daemon pid $DAEMON_PID; timing $n events"
-	# Bounded: 5 s per event at worst, plus slack.
+	[ "$have" -eq "$pre" ] || say "warning: $have hub link elements live at start, want $pre"
+	say "N=$n K=$k: daemon pid $DAEMON_PID up in $t0 ms; $pre ports joined; timing events on $pool"
+	# Bounded: 5 s per event at worst (twice with leaves), plus slack.
+	limit=$(( (cycle > 0 ? cycle * 12 : pool * 6) + 60 ))
+	[ "$BUDGET" -gt 0 ] && limit=$(( BUDGET + 30 ))
+	[ "$EVENTS" -gt 0 ] && gap=(--gap-auto)
 	# In the background, so that a signal to this script runs the cleanup
 	# at once instead of after the measurer.
-	timeout $(( n * 6 + 60 )) ip netns exec "$(ns H)" "$PYTHON" "$BENCH_DIR/event_latency.py" \
+	timeout "$limit" ip netns exec "$(ns H)" "$PYTHON" "$BENCH_DIR/event_latency.py" \
 		--daemon-pid "$DAEMON_PID" --bridge docker0 --ports "$ports" --addrs "$addrs" \
+		--events "$cycle" --budget "$BUDGET" "${gap[@]}" \
 		--json "$out.json" >"$out.table" &
 	MEAS_PID=$!
 	wait "$MEAS_PID" || rc=$?
@@ -206,33 +299,36 @@ run_one() {	# N
 	[ -s "$out.json" ] || die "N=$n: the measurer wrote nothing (exit $rc)"
 	sleep 0.5
 	have=$(count_links)
+	mem=$(vmhwm)
 	kill -0 "$DAEMON_PID" 2>/dev/null || say "warning: the daemon died during the run"
-	note=$(grep -Eic 'failed|lost|error|refused|warn' "$log")
-	if [ "$note" -eq 0 ]; then note="no line matching failed/lost/error/refused/warn"
-	else
-		note="$note line(s) matching failed/lost/error/refused/warn: $(grep -Ei 'failed|lost|error|refused|warn' "$log" | head -3 | tr '\n' ';' | sed 's/|/\\|/g')"
-		say "daemon log: $note"
-	fi
+	note=$(log_note "$log")
+	[ "${note#no line}" = "$note" ] && say "daemon log: $note"
 	"$PYTHON" "$BENCH_DIR/event_latency.py" --daemon-log "$log" --skip-first --json "$out.daemon"
 	"$PYTHON" "$BENCH_DIR/event_latency.py" --json "$out.json" \
-		--annotate "final_elements=$have" "log_note=$note" \
+		--annotate "final_elements=$have" "want_elements=$want" "log_note=$note" \
+		"live=$n" "known=$k" "pool=$pool" "running=$pre" "links_per_static=$PER" \
+		"daemon_start_ms=$t0" "daemon_vmhwm_kb=${mem%% *}" "daemon_vmrss_kb=${mem##* }" \
+		"measurer_exit=$rc" \
 		"load=$load0 -> $(cut -d' ' -f1-3 /proc/loadavg)" \
 		"other_netns=$ns0 -> $(( $(ip netns list | wc -l) - n - 2 ))"
 	if [ "$BENCH_LOGDIR" != "$TMP" ]; then
-		cp "$log" "$BENCH_LOGDIR/daemon-$n.log"
-		cp "$out.json" "$BENCH_LOGDIR/run-$n.json"
+		cp "$log" "$BENCH_LOGDIR/daemon-$tag.log"
+		cp "$out.json" "$BENCH_LOGDIR/run-$tag.json"
+		cp "$out.daemon" "$BENCH_LOGDIR/run-$tag.daemon"
 	fi
-	say "N=$n: $have live link elements (want $n); measurer exit $rc"
-	[ "$have" -eq "$n" ] || say "warning: want $n live link elements, have $have"
+	say "N=$n K=$k: $have live hub link elements (want $want); daemon VmHWM ${mem%% *} kB; measurer exit $rc"
+	[ "$have" -eq "$want" ] || say "warning: want $want live hub link elements, have $have"
 	daemon_stop
 	teardown
 	RUNS+=("$out.json")
+	TAGS+=("$tag")
 }
 
 # ---------------------------------------------------------------- main
 
 BENCH_LOGDIR=${BENCH_LOGDIR:-$TMP}
 RUNS=()
+TAGS=()
 json_str() { "$PYTHON" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"; }
 {
 	echo "{"
@@ -244,13 +340,13 @@ json_str() { "$PYTHON" -c 'import json,sys; print(json.dumps(sys.argv[1]))' "$1"
 	echo "\"python\": $(json_str "$("$PYTHON" --version 2>&1)"),"
 	echo "\"binary\": $(json_str "$ICC_POLICYD, sha256 $(sha256sum "$DAEMON_BIN" | cut -c1-12), tree $(git -C "$SRCDIR" rev-parse --short HEAD 2>/dev/null)$( [ -n "$(git -C "$SRCDIR" status --porcelain 2>/dev/null)" ] && echo ' (with uncommitted changes)')")",
 	echo "\"netns_total\": $(json_str "$(ip netns list | wc -l)"),"
-	echo "\"command\": $(json_str "sudo bench/event-latency.sh${*:+ $*}")"
+	echo "\"command\": $(json_str "sudo bench/event-latency.sh${ARGS:+ $ARGS}")"
 	echo "}"
 } >"$TMP/env.json" || die "env"
 
-for n in "${SIZES[@]}"; do
-	run_one "$n"
-	cp "$TMP/env.json" "$TMP/run-$n.env"
+for nk in "${SIZES[@]}"; do
+	run_one "${nk%%:*}" "${nk#*:}"
+	cp "$TMP/env.json" "$TMP/run-${TAGS[-1]}.env"
 done
 
 "$PYTHON" "$BENCH_DIR/event_latency.py" --report "${RUNS[@]}" --out "$RESULTS" >/dev/null ||

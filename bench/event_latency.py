@@ -12,8 +12,15 @@ the set-up).  For each port in turn:
       elements live.
 
 latency = t1 - t0 (CLOCK_MONOTONIC).  An event with no such commit within
---timeout seconds is a failure.  Events are spaced by --gap seconds so that
-they do not overlap.
+--timeout seconds is a failure (a timeout, reported, never a hang).  Events
+are spaced by --gap seconds so that they do not overlap (--gap-auto: at
+least 1.2 times the last latency).
+
+With --events E the ports are used in turn until E joins are timed, each
+join followed by the port leaving the bridge again (RTM_NEWLINK with master
+0), timed the same way to the daemon's commit that removes its elements:
+more events than ports, the number of running containers held steady.
+--budget S stops starting events after S seconds (recorded as budget_hit).
 
 Modes:
   measure  (default) the loop above; writes a JSON summary (--json) and a
@@ -30,7 +37,6 @@ import os
 import select
 import socket
 import struct
-import subprocess
 import sys
 import time
 
@@ -187,10 +193,78 @@ def wait_newgen(s, daemon_pid, deadline, foreign):
             foreign.append({"pid": pid, "comm": comm, "genid": genid})
 
 
-def live_elements(set_name="links4"):
-    out = subprocess.run(["nft", "list", "set", "inet", "icc", set_name],
-                         capture_output=True, text=True, timeout=10)
-    return out.stdout if out.returncode == 0 else ""
+NFT_MSG_GETSETELEM = 13
+NFT_MSG_NEWSETELEM = 12
+NLM_F_DUMP = 0x300
+NFPROTO_INET = 1
+NFTA_SET_ELEM_LIST_TABLE = 1
+NFTA_SET_ELEM_LIST_SET = 2
+NFTA_SET_ELEM_LIST_ELEMENTS = 3
+NFTA_LIST_ELEM = 1
+NFTA_SET_ELEM_KEY = 1
+NFTA_DATA_VALUE = 1
+
+
+def nl_attr_list(buf, off=0):
+    """(type, payload) of each attribute, repeats kept (list elements)."""
+    while off + NLATTR.size <= len(buf):
+        ln, typ = NLATTR.unpack_from(buf, off)
+        if ln < NLATTR.size or off + ln > len(buf):
+            break
+        yield typ & NLA_TYPE_MASK, buf[off + NLATTR.size:off + ln]
+        off += align4(ln)
+
+
+def set_keys(table="icc", set_name="links4", timeout=30.0):
+    """The keys of every element of set inet TABLE SET, as raw bytes, read
+    with one netlink dump: `nft list set` takes ~9 s at 100,000 elements,
+    this a fraction of one."""
+    s = socket.socket(socket.AF_NETLINK, socket.SOCK_RAW, NETLINK_NETFILTER)
+    s.settimeout(timeout)
+    attrs = b""
+    for typ, val in ((NFTA_SET_ELEM_LIST_TABLE, table), (NFTA_SET_ELEM_LIST_SET, set_name)):
+        v = val.encode() + b"\0"
+        attrs += NLATTR.pack(NLATTR.size + len(v), typ) + v + b"\0" * (align4(len(v)) - len(v))
+    body = struct.pack("=BBH", NFPROTO_INET, 0, 0) + attrs
+    typ = (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETSETELEM
+    s.sendto(NLMSG_HDR.pack(NLMSG_HDR.size + len(body), typ, NLM_F_REQUEST | NLM_F_DUMP,
+                            1, 0) + body, (0, 0))
+    keys = []
+    try:
+        while True:
+            buf = s.recv(1 << 20)
+            for mtyp, _f, _seq, payload in nl_messages(buf):
+                if mtyp == NLMSG_DONE:
+                    return keys
+                if mtyp == NLMSG_ERROR:
+                    err = struct.unpack_from("=i", payload, 0)[0]
+                    if err:
+                        return keys
+                    continue
+                top = nl_attrs(payload, 4)
+                for t, elem in nl_attr_list(top.get(NFTA_SET_ELEM_LIST_ELEMENTS, b"")):
+                    if t != NFTA_LIST_ELEM:
+                        continue
+                    key = nl_attrs(elem).get(NFTA_SET_ELEM_KEY)
+                    if key is not None:
+                        keys.append(nl_attrs(key).get(NFTA_DATA_VALUE, b""))
+    finally:
+        s.close()
+
+
+def link_key(src, dst, port):
+    """A links4 key (ipv4 . ipv4 . inet_proto . inet_service, each field in
+    a 4-byte register) of a tcp link."""
+    return (socket.inet_aton(src) + socket.inet_aton(dst) + bytes([6, 0, 0, 0]) +
+            struct.pack(">H", int(port)) + b"\0\0")
+
+
+def count_hub(a):
+    """Prints how many live links4 elements lead to hub:hub-port over tcp."""
+    hub = socket.inet_aton(a.hub)
+    port = struct.pack(">H", int(a.hub_port))
+    print(sum(1 for k in set_keys() if k[4:8] == hub and k[8] == 6 and k[12:14] == port))
+    return 0
 
 
 def pct(sorted_v, p):
@@ -214,6 +288,69 @@ def stats(ms):
     }
 
 
+def settle(nft, daemon_pid, quiet, limit, foreign):
+    """After a timeout: waits until the daemon has not committed for quiet
+    seconds (at most limit), so that a late commit is not taken for the
+    next event's."""
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        try:
+            if wait_newgen(nft, daemon_pid, min(end, time.monotonic() + quiet),
+                           foreign) is None:
+                return
+        except Lost:
+            drain(nft)
+
+
+def timed_event(a, nft, rt, port, ifx, master, foreign):
+    """Sets port's master (0: none) and times it to the daemon's commit.
+    Returns the event: "ms" when timed, "error" when not."""
+    drain(nft)
+    ev = {"port": port, "master": master}
+    t0 = time.monotonic_ns()
+    seq = rt.set_master(ifx, master)
+    err = rt.ack(seq, a.timeout)
+    if err != 0:
+        ev["error"] = "set master: %s" % os.strerror(-err)
+        return ev
+    try:
+        got = wait_newgen(nft, a.daemon_pid, time.monotonic() + a.timeout, foreign)
+    except Lost:
+        # The commit may have been among what was lost: not timed.
+        ev["error"] = "nf_tables events lost (ENOBUFS)"
+        ev["lost"] = True
+        return ev
+    if got is None:
+        ev["error"] = "no commit by pid %d within %.1f s" % (a.daemon_pid, a.timeout)
+        ev["timeout"] = True
+        settle(nft, a.daemon_pid, 1.0, 2 * a.timeout, foreign)
+        return ev
+    ev["ms"] = (got[0] - t0) / 1e6
+    ev["genid"] = got[1]
+    return ev
+
+
+def pause(a, ev):
+    """The gap between events; with --gap-auto at least 1.2 times the last
+    event's latency, so that the daemon's own throttle (no reconcile sooner
+    than the last one took) never delays the next event."""
+    gap = a.gap
+    if a.gap_auto and "ms" in ev:
+        gap = max(gap, 1.2 * ev["ms"] / 1000.0)
+    time.sleep(gap)
+
+
+def check_live(a, ev, addr):
+    """Is the first commit after t0 the one that made this port live?"""
+    want = "%s . %s . tcp . %s" % (addr, a.hub, a.hub_port)
+    if link_key(addr, a.hub, a.hub_port) in set_keys():
+        ev["check"] = "ok"
+        return True
+    ev["check"] = "element %s not live after the first commit" % want
+    print("event %d: %s" % (ev["i"], ev["check"]), file=sys.stderr)
+    return False
+
+
 def measure(a):
     ports = [p for p in a.ports.split(",") if p]
     addrs = [x for x in (a.addrs or "").split(",") if x]
@@ -224,51 +361,36 @@ def measure(a):
     nft = open_nft_events(a.rcvbuf)
     rt = Rtnl()
     events = []
+    leaves = []
     foreign = []
     check_fail = []
-    lost = 0
+    # Without --events: each port joins once. With it: joins cycle over the
+    # ports, each followed by its leave (timed too), until that many joins.
+    total = a.events or len(ports)
+    t_start = time.monotonic()
+    budget_hit = False
 
-    for i, (port, ifx) in enumerate(zip(ports, index)):
-        drain(nft)
-        ev = {"i": i + 1, "port": port}
-        t0 = time.monotonic_ns()
-        seq = rt.set_master(ifx, master)
-        err = rt.ack(seq, a.timeout)
-        if err != 0:
-            ev["error"] = "set master: %s" % os.strerror(-err)
-            events.append(ev)
-            print("event %d (%s): %s" % (i + 1, port, ev["error"]), file=sys.stderr)
-            continue
-        deadline = time.monotonic() + a.timeout
-        got = None
-        while True:
-            try:
-                got = wait_newgen(nft, a.daemon_pid, deadline, foreign)
-                break
-            except Lost:
-                # The commit may have been among what was lost: this event
-                # cannot be timed.
-                lost += 1
-                ev["error"] = "nf_tables events lost (ENOBUFS)"
-                break
-        if got is None and "error" not in ev:
-            ev["error"] = "no commit by pid %d within %.1f s" % (a.daemon_pid, a.timeout)
-        if got is not None:
-            ev["ms"] = (got[0] - t0) / 1e6
-            ev["genid"] = got[1]
-        else:
-            print("event %d (%s): %s" % (i + 1, port, ev["error"]), file=sys.stderr)
-        # Is the first commit after t0 the one that made this port live?
-        if got is not None and addrs and i < a.check_first:
-            want = "%s . %s . tcp . %s" % (addrs[i], a.hub, a.hub_port)
-            if want not in live_elements():
-                check_fail.append(ev["i"])
-                ev["check"] = "element %s not live after the first commit" % want
-                print("event %d: %s" % (i + 1, ev["check"]), file=sys.stderr)
-            else:
-                ev["check"] = "ok"
+    for i in range(total):
+        if a.budget and time.monotonic() - t_start > a.budget:
+            budget_hit = True
+            break
+        k = i % len(ports)
+        ev = timed_event(a, nft, rt, ports[k], index[k], master, foreign)
+        ev["i"] = i + 1
+        if "error" in ev:
+            print("event %d (%s): %s" % (i + 1, ports[k], ev["error"]), file=sys.stderr)
+        elif addrs and i < a.check_first and not check_live(a, ev, addrs[k]):
+            check_fail.append(ev["i"])
         events.append(ev)
-        time.sleep(a.gap)
+        pause(a, ev)
+        if a.events:
+            lev = timed_event(a, nft, rt, ports[k], index[k], 0, foreign)
+            lev["i"] = i + 1
+            if "error" in lev:
+                print("leave %d (%s): %s" % (i + 1, ports[k], lev["error"]), file=sys.stderr)
+            leaves.append(lev)
+            pause(a, lev)
+    lost = sum(1 for e in events + leaves if e.get("lost"))
 
     ok = [e["ms"] for e in events if "ms" in e]
     first = [e["ms"] for e in events[:10] if "ms" in e]
@@ -277,9 +399,16 @@ def measure(a):
         "n": len(ports),
         "ok": len(ok),
         "failures": [e for e in events if "error" in e],
-        "timeouts": sum(1 for e in events if "error" in e and "within" in e["error"]),
+        "timeouts": sum(1 for e in events if e.get("timeout")),
+        "leave": stats([e["ms"] for e in leaves if "ms" in e]),
+        "leave_timeouts": sum(1 for e in leaves if e.get("timeout")),
+        "leave_failures": [e for e in leaves if "error" in e],
+        "events_asked": total,
+        "budget_hit": budget_hit,
+        "budget_s": a.budget,
+        "gap_auto": a.gap_auto,
         "lost": lost,
-        "checked": min(a.check_first, len(ports)) if addrs else 0,
+        "checked": min(a.check_first, total) if addrs else 0,
         "check_failures": check_fail,
         "foreign_commits": foreign,
         "all": stats(ok),
@@ -293,7 +422,7 @@ def measure(a):
         with open(a.json, "w") as f:
             json.dump(summary, f, indent=1)
     print_table([summary], sys.stdout)
-    return 0 if len(ok) == len(ports) and not check_fail else 1
+    return 0 if len(ok) == total and not check_fail else 1
 
 
 def fmt(x):
@@ -314,6 +443,12 @@ def print_table(summaries, out):
             print(ROW.format(s["n"], label, fmt(st["median"]), fmt(st["p90"]),
                              fmt(st["p99"]), fmt(st["max"]), fmt(st["mean"]),
                              s["timeouts"] if key == "all" else ""), file=out)
+
+
+def size_label(s):
+    """N, or N:K when the policy knows more containers than run."""
+    live, known = s.get("live", s["n"]), s.get("known", s["n"])
+    return "%d:%d" % (live, known) if (live, known) != (s["n"], s["n"]) else "%d" % s["n"]
 
 
 def report(a):
@@ -366,15 +501,23 @@ def report(a):
              "first and last ten events of the same run: the daemon knows ~0 "
              "and ~N-10 running containers then, and every reconcile rediscovers "
              "all of them.\n")
+    o.append("With `-e`, N:K below is N live containers of K in the policy; the "
+             "events are joins over a pool of ports, each followed by its "
+             "leave (the \"leaves\" row), while the other live containers run "
+             "throughout.\n")
     o.append("| N | events | median | p90 | p99 | max | timeouts |")
     o.append("|---:|---|---:|---:|---:|---:|---:|")
     for s in runs:
-        for key, label in (("all", "all (%d timed)" % s["ok"]), ("first10", "first 10"),
-                           ("last10", "last 10")):
+        rows = [("all", "all (%d timed)" % s["ok"], s["timeouts"]),
+                ("first10", "first 10", ""), ("last10", "last 10", "")]
+        if s.get("leave", {}).get("n"):
+            rows.append(("leave", "leaves (%d timed)" % s["leave"]["n"],
+                         s.get("leave_timeouts", 0)))
+        for key, label, tmo in rows:
             st = s[key]
-            o.append("| %d | %s | %s | %s | %s | %s | %s |" % (
-                s["n"], label, fmt(st["median"]), fmt(st["p90"]), fmt(st["p99"]),
-                fmt(st["max"]), s["timeouts"] if key == "all" else ""))
+            o.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+                size_label(s), label, fmt(st["median"]), fmt(st["p90"]),
+                fmt(st["p99"]), fmt(st["max"]), tmo))
     o.append("")
     o.append("Median by position in the run (events split into ten equal "
              "slices, in order), to show the growth with the number of "
@@ -388,7 +531,7 @@ def report(a):
             part = ev[k * len(ev) // 10:(k + 1) * len(ev) // 10]
             cells.append(fmt(stats([e["ms"] for e in part if "ms" in e])["median"])
                          if part else "-")
-        o.append("| %d | %s |" % (s["n"], " | ".join(cells)))
+        o.append("| %s | %s |" % (size_label(s), " | ".join(cells)))
     o.append("")
     if any("daemon_ms" in s for s in runs):
         o.append("The daemon's own figure, from its log line `applied 1 change in X "
@@ -405,8 +548,8 @@ def report(a):
             for key, label in (("all", "all (%d lines)" % d["all"]["n"]),
                                ("first10", "first 10"), ("last10", "last 10")):
                 st = d[key]
-                o.append("| %d | %s | %s | %s | %s | %s |" % (
-                    s["n"], label, fmt(st["median"]), fmt(st["p90"]),
+                o.append("| %s | %s | %s | %s | %s | %s |" % (
+                    size_label(s), label, fmt(st["median"]), fmt(st["p90"]),
                     fmt(st["p99"]), fmt(st["max"])))
         o.append("")
     o.append("## Checks\n")
@@ -415,16 +558,18 @@ def report(a):
              "the machine was: on a shared machine, compare runs only with "
              "similar figures there.\n")
     for s in runs:
-        o.append("- N=%d: %d/%d events timed, %d timeouts, %d lost-notification "
+        o.append("- N=%s: %d/%d events timed, %d timeouts, %d lost-notification "
                  "events; first %d events checked (element live right after the "
-                 "first daemon commit): %s; live `links4` elements at the end: %s "
-                 "(want %d); daemon log: %s; foreign commits seen: %d; "
+                 "first daemon commit): %s; live hub `links4` elements at the end: %s "
+                 "(want %s); daemon VmHWM %s kB; daemon log: %s; foreign commits seen: %d; "
                  "load average (1/5/15 min) %s; other sessions' network "
                  "namespaces in /run/netns %s."
-                 % (s["n"], s["ok"], s["n"], s["timeouts"], s["lost"], s["checked"],
+                 % (size_label(s), s["ok"], s.get("events_asked", s["n"]), s["timeouts"],
+                    s["lost"], s["checked"],
                     "all ok" if not s["check_failures"] else
                     "NOT live for events %s" % s["check_failures"],
-                    s.get("final_elements", "?"), s["n"],
+                    s.get("final_elements", "?"), s.get("want_elements", s["n"]),
+                    s.get("daemon_vmhwm_kb", "?"),
                     s.get("log_note", "?"), len(s["foreign_commits"]),
                     s.get("load", "?"), s.get("other_netns", "?")))
     o.append("")
@@ -475,6 +620,12 @@ def main():
                     help="check the element is live after the first N events")
     ap.add_argument("--timeout", type=float, default=5.0)
     ap.add_argument("--gap", type=float, default=0.020)
+    ap.add_argument("--gap-auto", action="store_true",
+                    help="gap at least 1.2 times the last event's latency")
+    ap.add_argument("--events", type=int, default=0,
+                    help="cycle over the ports (join, then leave) until this many joins")
+    ap.add_argument("--budget", type=float, default=0.0,
+                    help="stop starting events after this many seconds")
     ap.add_argument("--rcvbuf", type=int, default=8 << 20)
     ap.add_argument("--json", help="write the summary here")
     ap.add_argument("--report", nargs="+", metavar="JSON",
@@ -484,6 +635,8 @@ def main():
     ap.add_argument("--skip-first", action="store_true")
     ap.add_argument("--annotate", nargs="+", metavar="KEY=VALUE",
                     help="add keys to the summary --json")
+    ap.add_argument("--count-hub", action="store_true",
+                    help="print how many live links4 elements lead to the hub")
     a = ap.parse_args()
     if a.report:
         if not a.out:
@@ -493,6 +646,8 @@ def main():
         return daemon_stats(a)
     if a.annotate:
         return annotate(a)
+    if a.count_hub:
+        return count_hub(a)
     if a.daemon_pid is None or not a.ports:
         ap.error("--daemon-pid and --ports are required")
     return measure(a)
