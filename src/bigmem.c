@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /* Big buffers from mmap, 2 MB-aligned, as huge pages: see icc/bigmem.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE	/* mremap */
+#endif
 #include <stdint.h>
 #include <sys/mman.h>
 
@@ -30,6 +33,22 @@ void *big_alloc(size_t size)
 	/* Only advice: without THP the pages are simply small. */
 	(void)madvise(p, len, MADV_HUGEPAGE);
 	return p;
+}
+
+void *big_realloc(void *p, size_t old, size_t size)
+{
+	void *q;
+
+	if (!p)
+		return big_alloc(size);
+	if (round_up(size) == round_up(old))
+		return p;
+	/* The pages move with their contents: nothing is copied. */
+	q = mremap(p, round_up(old), round_up(size), MREMAP_MAYMOVE);
+	if (q == MAP_FAILED)
+		return NULL;
+	(void)madvise(q, round_up(size), MADV_HUGEPAGE);
+	return q;
 }
 
 void big_free(void *p, size_t size)

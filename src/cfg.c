@@ -321,13 +321,30 @@ static void take(struct parser *ps)
 
 /* ---- tree ---- */
 
+/* Room for need nodes in *v (*cap of them now): doubled, never copied. */
+static int grow(struct parser *ps, struct cfg_node **v, uint32_t *cap,
+		uint32_t need)
+{
+	size_t n = *cap, sz = sizeof(**v);
+	struct cfg_node *p;
+
+	while (n < need)
+		n *= 2;
+	if (n > UINT32_MAX || !(p = big_realloc(*v, *cap * sz, n * sz)))
+		return oom(ps);
+	*v = p;
+	*cap = (uint32_t)n;
+	return 0;
+}
+
 static int push(struct parser *ps, const char *name, enum cfg_type type,
 		int line, uint32_t *at)
 {
 	struct cfg_node *n;
 
-	if (ps->nstack == ps->scap)	/* cannot happen: see cfg_parse() */
-		return oom(ps);
+	if (ps->nstack == ps->scap &&
+	    grow(ps, &ps->stack, &ps->scap, ps->nstack + 1) < 0)
+		return ps->err;
 	*at = ps->nstack++;
 	n = &ps->stack[*at];
 	memset(n, 0, sizeof(*n));
@@ -342,8 +359,9 @@ static int close_agg(struct parser *ps, uint32_t at)
 	struct open_agg *o = &ps->open[ps->depth];
 	uint32_t n = ps->nstack - o->base;
 
-	if (n > ps->cap - ps->nnodes)	/* cannot happen either */
-		return oom(ps);
+	if (n > ps->cap - ps->nnodes &&
+	    grow(ps, &ps->nodes, &ps->cap, ps->nnodes + n) < 0)
+		return ps->err;
 	if (n)
 		memcpy(ps->nodes + ps->nnodes, ps->stack + o->base,
 		       n * sizeof(*ps->nodes));
@@ -593,14 +611,12 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 	if (len >= UINT32_MAX / 2)	/* node counts are 32 bits */
 		return fail(&ps, "file too large");
 	/*
-	 * A finished node takes two bytes of text at least ("1," in a list,
-	 * "()"), an open one one byte ("("): len / 2 and len bound the two
-	 * arrays, reserved whole and touched as used, so never grown.
+	 * Policies run at about 13 bytes a node: a start that rarely grows,
+	 * reserved, not touched, until used.
 	 */
-	ps.cap = (uint32_t)(len / 2 + 16);
-	ps.scap = (uint32_t)(len + 16);
-	cfg->size = (size_t)ps.cap * sizeof(struct cfg_node);
-	ps.nodes = big_alloc(cfg->size);
+	ps.cap = (uint32_t)(len / 12 + 256);
+	ps.scap = (uint32_t)(len / 48 + 256);
+	ps.nodes = big_alloc((size_t)ps.cap * sizeof(struct cfg_node));
 	ps.stack = big_alloc((size_t)ps.scap * sizeof(struct cfg_node));
 	if (!ps.nodes || !ps.stack) {
 		oom(&ps);
@@ -618,6 +634,7 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 	ps.stack[root].line_type = CFG_GROUP;
 	cfg->root = ps.stack[root];
 	cfg->nodes = ps.nodes;
+	cfg->size = (size_t)ps.cap * sizeof(struct cfg_node);
 	ps.nodes = NULL;
 	for (uint32_t i = 0; i < ps.nnodes; i++)
 		link_kids(&cfg->nodes[i], cfg->nodes);
@@ -626,7 +643,7 @@ out:
 	for (int d = 0; d <= CFG_MAX_DEPTH; d++)
 		free(ps.open[d].hash);
 	big_free(ps.stack, (size_t)ps.scap * sizeof(struct cfg_node));
-	big_free(ps.nodes, cfg->size);
+	big_free(ps.nodes, (size_t)ps.cap * sizeof(struct cfg_node));
 	return ps.err;
 }
 

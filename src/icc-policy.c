@@ -87,12 +87,16 @@ struct icc_policy *cli_load_policy(const struct cli *c)
 	struct icc_diags d = { 0 };
 	struct icc_policy *p = NULL;
 
-	if (policy_load(c->config, &p, &d) < 0)
-		p = NULL;
+	int ret = policy_load(c->config, &p, &d);
+
 	diags_sort(&d);
 	diags_print(stderr, &d);
 	diags_free(&d);
-	return p;
+	/* The diagnostics may be what could not be allocated. */
+	if (ret == -ENOMEM)
+		fprintf(stderr, "%s: out of memory reading the policy; nothing "
+			"was changed\n", c->config);
+	return ret < 0 ? NULL : p;
 }
 
 void cli_diags(struct icc_diags *d, bool show)

@@ -5,9 +5,8 @@
  * On the KVM guests we run on, a first touch of a 4 KB page costs about
  * 20 us (24 MB touched: 100 to 140 ms; with 2 MB pages: 4 ms, measured
  * with the same loop), and reading a policy of 10,000 containers touches
- * some 20 MB: most of `check`'s time was page faults.  Address space
- * that is reserved but never touched costs nothing, so callers may
- * reserve a safe upper bound instead of growing and copying.
+ * some 20 MB: most of `check`'s time was page faults.  Growing moves
+ * page mappings (mremap), never copies.
  */
 #ifndef ICC_BIGMEM_H
 #define ICC_BIGMEM_H
@@ -16,6 +15,9 @@
 
 /* size bytes, zero-filled, or NULL (errno set). Free with big_free(). */
 void *big_alloc(size_t size);
+/* p (old bytes, or NULL) grown or shrunk to size; NULL and p untouched
+ * on failure. */
+void *big_realloc(void *p, size_t old, size_t size);
 void big_free(void *p, size_t size);
 
 #endif
