@@ -34,7 +34,6 @@ enum tok {
 #define SMALL_GROUP	8
 
 struct open_agg {
-	enum cfg_type type;
 	uint32_t base;		/* stack index of the first kid */
 	uint32_t *hash;		/* stack indices + 1, 0 = free; big groups */
 	uint32_t hcap;		/* a power of two, or 0 */
@@ -242,7 +241,9 @@ static enum tok scan_string(struct parser *ps)
 			   isxdigit((unsigned char)r[3])) {
 			char hex[3] = { r[2], r[3], 0 };
 
-			*w++ = (char)strtol(hex, NULL, 16);
+			/* libconfig 1.5 appends it as a C string: \x00 is nothing */
+			if ((*w = (char)strtol(hex, NULL, 16)))
+				w++;
 			r += 4;
 		} else {
 			*w++ = *r++;	/* a lone backslash stays */
@@ -376,12 +377,12 @@ static int close_agg(struct parser *ps, uint32_t at)
 	return 0;
 }
 
-static int open_agg(struct parser *ps, enum cfg_type type)
+static int open_agg(struct parser *ps)
 {
 	if (ps->depth == CFG_MAX_DEPTH)
 		return fail(ps, "nesting too deep");
 	ps->depth++;
-	ps->open[ps->depth] = (struct open_agg){ .type = type, .base = ps->nstack };
+	ps->open[ps->depth] = (struct open_agg){ .base = ps->nstack };
 	return 0;
 }
 
@@ -545,7 +546,7 @@ static int parse_agg(struct parser *ps, uint32_t at, enum cfg_type type)
 	ps->stack[at].line_type = (ps->stack[at].line_type & ~15u) | type;
 	if (!ps->stack[at].name)	/* an element: the line of its bracket */
 		ps->stack[at].line_type = (uint32_t)ps->line << 4 | type;
-	if (open_agg(ps, type))
+	if (open_agg(ps))
 		return ps->err;
 	if (type == CFG_GROUP ? parse_settings(ps) :
 	    parse_elems(ps, close, type == CFG_ARRAY))
@@ -608,7 +609,7 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 	uint32_t root;
 
 	memset(cfg, 0, sizeof(*cfg));
-	if (len >= UINT32_MAX / 2)	/* node counts are 32 bits */
+	if (len >= 1u << 27)	/* lines are 28 bits; node counts 32 */
 		return fail(&ps, "file too large");
 	/*
 	 * Policies run at about 13 bytes a node: a start that rarely grows,
@@ -622,7 +623,7 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len)
 		oom(&ps);
 		goto out;
 	}
-	if (push(&ps, NULL, CFG_NONE, 0, &root) || open_agg(&ps, CFG_GROUP) ||
+	if (push(&ps, NULL, CFG_NONE, 0, &root) || open_agg(&ps) ||
 	    parse_settings(&ps))
 		goto out;
 	if (peek(&ps) != T_EOF) {

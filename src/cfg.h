@@ -12,12 +12,14 @@
  * duplicate names with a hash once a group grows: the same file takes
  * about 40 ms and 19 MB.
  *
- * It accepts exactly what libconfig 1.5 (Debian 12) accepts, with the
- * same types, values and source lines, and reports a syntax error on the
- * line libconfig would (tests/fuzz/fuzz_cfg.c checks both against each
- * other).  Two deliberate differences: @include is not read (policies
- * are single files; policy_parse.c refuses it first), and nesting deeper
- * than CFG_MAX_DEPTH is a syntax error, not a stack overflow.
+ * It is meant to accept what libconfig 1.5 (Debian 12) accepts, with the
+ * same types, values and source lines, and to report a syntax error on
+ * the line libconfig would; tests/fuzz/fuzz_cfg.c checks both against
+ * each other.  Deliberate differences: @include is not read (policies are
+ * single files; policy_parse.c refuses it first); nesting deeper than
+ * CFG_MAX_DEPTH is a syntax error, not a stack overflow; a NUL byte in
+ * the text is garbage here, where libconfig stops at it (policy_load()
+ * refuses such files first); texts of 128 MB and more are refused.
  */
 #ifndef ICC_CFG_H
 #define ICC_CFG_H

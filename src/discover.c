@@ -135,12 +135,10 @@ static int cands_netns(struct dctx *c)
 {
 	int ret = dir_each(c->p->paths.netns, cand_netns, c);
 
-	if (ret < 0 && ret != -ENOMEM) {
+	if (ret < 0 && ret != -ENOMEM)
 		/* Unreadable: say so, keep going (as for one bad entry). */
-		diags_add(c->warn, c->p->paths.netns, 0, "cannot read: %s",
-			  strerror(-ret));
-		ret = 0;
-	}
+		ret = diags_add(c->warn, c->p->paths.netns, 0, "cannot read: %s",
+				strerror(-ret)) < 0 ? -ENOMEM : 0;
 	return ret;
 }
 

@@ -2,6 +2,8 @@
 /* Bounded whole-file reads and folder walks (see include/icc/fileio.h). */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,14 +13,25 @@
 
 int file_read(const char *path, size_t max, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "re");
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	return fd < 0 ? -errno : file_read_fd(fd, max, text, len);
+}
+
+int file_read_fd(int fd, size_t max, char **text, size_t *len)
+{
+	FILE *f = fdopen(fd, "r");
 	size_t cap = 0, n = 0, r;
 	char *buf = NULL, *nbuf;
 	struct stat st;
 	int ret;
 
-	if (!f)
-		return -errno;
+	if (!f) {
+		int e = errno;
+
+		close(fd);
+		return -e;
+	}
 	/* A regular file's size: one read, no copies (a policy can be MBs). */
 	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
 	    (size_t)st.st_size <= max) {

@@ -86,7 +86,6 @@ struct icc_policy *cli_load_policy(const struct cli *c)
 {
 	struct icc_diags d = { 0 };
 	struct icc_policy *p = NULL;
-
 	int ret = policy_load(c->config, &p, &d);
 
 	diags_sort(&d);

@@ -507,15 +507,20 @@ static void fill_diff(struct batch *t, const void *arg)
 int nft_commit(struct icc_nft *n, const struct icc_diff *d, const char *file,
 	       struct icc_diags *err)
 {
-	uint32_t genid = d->live->genid;
+	uint32_t genid = d->live->genid, now;
 	int ret = batch_run(n, genid, file, err, fill_diff, d);
 
 	/*
-	 * The batch was refused unless the generation was genid, and the
-	 * commit moved it to the next (never 0): the kernel now holds want.
+	 * The batch was refused unless the generation was genid. A commit
+	 * that changed anything moved it to the next (never 0), and then the
+	 * kernel holds want; a commit of nothing but no-ops leaves it, and
+	 * then we know nothing new. Asked, not assumed.
 	 */
-	if (ret == 0 && genid)
-		nft_cache_put(n, genid + 1 ? genid + 1 : 1, d->want);
+	if (ret == 0 && genid && nft_genid(n, &now) == 0 &&
+	    now == (genid + 1 ? genid + 1 : 1))
+		nft_cache_put(n, now, d->want, true);
+	else if (ret == 0)
+		nft_cache_put(n, 0, NULL, false);
 	return ret;
 }
 

@@ -29,7 +29,6 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
-#include "icc/fileio.h"
 #include "nft_int.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -44,6 +43,7 @@
 struct cache_head {
 	char magic[8];
 	char boot[40];			/* /proc/sys/kernel/random/boot_id */
+	uint64_t schema;		/* the tables this build makes: schema() */
 	uint64_t cookie;
 	uint32_t genid;
 	uint32_t nsets;
@@ -55,6 +55,19 @@ static const char *cache_dir(void)
 	const char *d = getenv("ICC_POLICY_CACHE");
 
 	return d && *d ? d : ICC_CACHE_DIR;
+}
+
+/* Ours alone: owned by us, writable by nobody else (a record is trusted). */
+static bool trusted(const struct stat *st)
+{
+	return st->st_uid == geteuid() && !(st->st_mode & 022);
+}
+
+static bool dir_trusted(const char *dir)
+{
+	struct stat st;
+
+	return lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && trusted(&st);
 }
 
 void nft_set_cache(struct icc_nft *n, enum icc_nft_cache mode)
@@ -90,6 +103,46 @@ static uint64_t checksum(const uint8_t *p, size_t n, uint64_t h)
 	return h;
 }
 
+static uint64_t hash_str(const char *s, uint64_t h)
+{
+	return checksum((const uint8_t *)(s ? s : ""), s ? strlen(s) + 1 : 1, h);
+}
+
+/*
+ * What this build's tables are made of, beyond their elements: a record
+ * left by another version says nothing about rules this one would add
+ * (a full read would see them as drift and replace the tables).
+ */
+static uint64_t schema(void)
+{
+	uint64_t h = hash_str(PACKAGE_VERSION, CHECKSUM_INIT);
+
+	h = hash_str(ICC_TABLE_COMMENT, h);
+	for (size_t i = 0; i < icc_nchains; i++) {
+		const struct icc_chain_def *c = &icc_chain_defs[i];
+		int v[3] = { c->table, c->hook, c->prio };
+
+		h = hash_str(c->name, hash_str(c->type, h));
+		h = checksum((const uint8_t *)v, sizeof(v), h);
+	}
+	for (size_t i = 0; i < icc_nrules; i++) {
+		unsigned v[2] = { icc_rule_defs[i].chain, icc_rule_defs[i].id };
+
+		h = hash_str(icc_rule_defs[i].text, h);
+		h = checksum((const uint8_t *)v, sizeof(v), h);
+	}
+	for (int i = 0; i < ICC_NSETS; i++) {
+		const struct icc_set_def *d = &icc_set_defs[i];
+		uint8_t v[12] = { d->table, d->nkey, d->ndata, d->interval,
+				  (uint8_t)d->merge_field, d->counter };
+
+		memcpy(v + 6, d->key, 6);
+		h = hash_str(d->name, hash_str(d->typeof_text, hash_str(d->comment, h)));
+		h = checksum(v, sizeof(v), checksum(d->data, sizeof(d->data), h));
+	}
+	return h;
+}
+
 static int cache_path(const struct icc_nft *n, char *buf, size_t len)
 {
 	int r = snprintf(buf, len, "%s/live-%016llx", cache_dir(),
@@ -122,12 +175,16 @@ static struct icc_ruleset *live_copy(const struct icc_ruleset *rs,
 	return c;
 }
 
-static void head_fill(struct cache_head *h, const struct icc_nft *n,
+/* false when the boot cannot be told: then no file is written or read */
+static bool head_fill(struct cache_head *h, const struct icc_nft *n,
 		      uint32_t genid, const struct icc_ruleset *rs)
 {
+	bool ok;
+
 	memset(h, 0, sizeof(*h));
 	memcpy(h->magic, CACHE_MAGIC, 8);
-	boot_id(h->boot);
+	ok = boot_id(h->boot);
+	h->schema = schema();
 	h->cookie = n->cookie;
 	h->genid = genid;
 	h->nsets = ICC_NSETS;
@@ -135,6 +192,7 @@ static void head_fill(struct cache_head *h, const struct icc_nft *n,
 		h->n[i] = rs ? rs->sets[i].n : 0;
 		h->stride[i] = rs ? rs->sets[i].stride : 0;
 	}
+	return ok;
 }
 
 static bool write_all(int fd, const void *p, size_t n, uint64_t *sum)
@@ -190,14 +248,18 @@ static void file_put(const struct icc_nft *n, uint32_t genid,
 	bool ok;
 	int fd;
 
-	if (!n->cookie || cache_path(n, path, sizeof(path)) < 0)
+	if (!n->cookie || cache_path(n, path, sizeof(path)) < 0 ||
+	    !head_fill(&h, n, genid, rs))
 		return;
 	(void)mkdir(cache_dir(), 0700);
+	if (!dir_trusted(cache_dir()))
+		return;
 	cache_trim(cache_dir());
 	snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid());
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) < 0)
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
 		return;
-	head_fill(&h, n, genid, rs);
 	ok = write_all(fd, &h, sizeof(h), &sum);
 	for (int i = 0; ok && i < ICC_NSETS; i++)
 		ok = write_all(fd, rs->sets[i].elems,
@@ -205,6 +267,31 @@ static void file_put(const struct icc_nft *n, uint32_t genid,
 	ok = ok && write_all(fd, &sum, sizeof(sum), &(uint64_t){ 0 });
 	if (close(fd) < 0 || !ok || rename(tmp, path) < 0)
 		unlink(tmp);
+}
+
+/* The whole file at path if we can trust it (see trusted()), or NULL. */
+static char *file_slurp(const char *path, size_t *len)
+{
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	char *buf = NULL;
+	ssize_t r = 0;
+	size_t n = 0;
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && trusted(&st) &&
+	    (size_t)st.st_size <= CACHE_MAX && (buf = malloc((size_t)st.st_size + 1)))
+		while (n < (size_t)st.st_size &&
+		       (r = read(fd, buf + n, (size_t)st.st_size - n)) > 0)
+			n += (size_t)r;
+	close(fd);
+	if (buf && n != (size_t)st.st_size) {
+		free(buf);
+		buf = NULL;
+	}
+	*len = n;
+	return buf;
 }
 
 /* The file's sets, if it holds generation genid of this namespace. */
@@ -218,10 +305,10 @@ static struct icc_ruleset *file_get(const struct icc_nft *n, uint32_t genid)
 	uint64_t sum;
 
 	if (!view || !n->cookie || cache_path(n, path, sizeof(path)) < 0 ||
-	    file_read(path, CACHE_MAX, &text, &len) < 0 || len < want)
+	    !dir_trusted(cache_dir()) || !(text = file_slurp(path, &len)) ||
+	    len < want || !head_fill(&h, n, genid, view))
 		goto out;
 	fh = (struct cache_head *)text;
-	head_fill(&h, n, genid, view);
 	for (int i = 0; i < ICC_NSETS; i++) {
 		h.n[i] = fh->n[i];
 		if (h.n[i] > CACHE_MAX)
@@ -250,6 +337,14 @@ out:
 	return rs;
 }
 
+static void put_mem(struct icc_nft *n, uint32_t genid,
+		    const struct icc_ruleset *rs)
+{
+	ruleset_free(n->cached);
+	n->cached = rs ? live_copy(rs, genid) : NULL;
+	n->cached_gen = genid;
+}
+
 int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out)
 {
 	struct icc_ruleset *rs;
@@ -259,7 +354,7 @@ int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out)
 	if (n->cached && n->cached_gen == genid)
 		rs = live_copy(n->cached, genid);
 	else if (n->cache == ICC_CACHE_FILE && (rs = file_get(n, genid)))
-		nft_cache_put_mem(n, genid, rs);
+		put_mem(n, genid, rs);
 	else
 		return -ENOENT;
 	if (!rs)
@@ -268,20 +363,13 @@ int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out)
 	return 0;
 }
 
-void nft_cache_put_mem(struct icc_nft *n, uint32_t genid,
-		       const struct icc_ruleset *rs)
-{
-	ruleset_free(n->cached);
-	n->cached = rs ? live_copy(rs, genid) : NULL;
-	n->cached_gen = genid;
-}
-
 void nft_cache_put(struct icc_nft *n, uint32_t genid,
-		   const struct icc_ruleset *rs)
+		   const struct icc_ruleset *rs, bool committed)
 {
 	if (n->cache == ICC_CACHE_OFF)
 		return;
-	nft_cache_put_mem(n, genid, rs);
-	if (n->cache == ICC_CACHE_FILE && n->cached)
+	put_mem(n, genid, rs);
+	/* Only a commit leaves a file: diff and dry runs write nothing. */
+	if (committed && rs && n->cache == ICC_CACHE_FILE && n->cached)
 		file_put(n, genid, rs);
 }

@@ -19,13 +19,15 @@ struct icc_nft {
 	uint32_t cached_gen;
 };
 
-/* nft_cache.c: the live ruleset at generation genid, if known (0), or
- * -ENOENT; and what it is at genid (a copy is kept; rs NULL forgets). */
+/*
+ * nft_cache.c: nft_cache_get() gives a copy of the live ruleset as it is
+ * at generation genid, if that is known (0), or -ENOENT.  nft_cache_put()
+ * says what it is at genid (a copy is kept; rs NULL forgets): committed
+ * when our own commit made it so, which alone also writes the file.
+ */
 int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out);
 void nft_cache_put(struct icc_nft *n, uint32_t genid,
-		   const struct icc_ruleset *rs);
-void nft_cache_put_mem(struct icc_nft *n, uint32_t genid,
-		       const struct icc_ruleset *rs);
+		   const struct icc_ruleset *rs, bool committed);
 
 /*
  * Sends one request and feeds every reply to cb until done. A request

@@ -530,6 +530,6 @@ int nft_read(struct icc_nft *n, struct icc_ruleset **out)
 	}
 	/* Only whole tables of ours are kept (intact alone holds for none). */
 	if (ret == 0 && (*out)->present && (*out)->owned && (*out)->intact)
-		nft_cache_put(n, (*out)->genid, *out);
+		nft_cache_put(n, (*out)->genid, *out, false);
 	return ret;
 }

@@ -431,13 +431,14 @@ static void check_egress(struct policy_ctx *c, size_t i)
 
 void policy_check(struct policy_ctx *c)
 {
-	for (size_t i = 0; i < c->p->nbridges; i++)
-		check_bridge(c, i);
 	struct twins tw = {
 		find_twins(c, is_ip4, ip4_cmp),
 		find_twins(c, is_ip6, ip6_cmp),
 		find_twins(c, is_selector, selector_cmp),
 	};
+
+	for (size_t i = 0; i < c->p->nbridges; i++)
+		check_bridge(c, i);
 
 	for (size_t i = 0; !c->oom && i < c->p->ncontainers; i++)
 		check_container(c, &tw, i);

@@ -1625,7 +1625,7 @@ static int read_policy(const char *path, char **text, size_t *len,
 
 	*size = 0;
 	if (fd >= 0 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
-	    st.st_size < MAX_FILE_SIZE &&
+	    (size_t)st.st_size <= MAX_FILE_SIZE &&
 	    (*text = big_alloc((size_t)st.st_size + 2))) {
 		while (n <= (size_t)st.st_size &&
 		       (r = read(fd, *text + n, (size_t)st.st_size + 1 - n)) > 0)
@@ -1637,10 +1637,15 @@ static int read_policy(const char *path, char **text, size_t *len,
 			return 0;
 		}
 		big_free(*text, (size_t)st.st_size + 2);
+		/* it changed while we read: from the start, the slow way */
+		if (lseek(fd, 0, SEEK_SET) < 0) {
+			close(fd);
+			return file_read(path, MAX_FILE_SIZE, text, len);
+		}
 	}
-	if (fd >= 0)
-		close(fd);
-	return file_read(path, MAX_FILE_SIZE, text, len);
+	if (fd < 0)
+		return -errno;
+	return file_read_fd(fd, MAX_FILE_SIZE, text, len);
 }
 
 int policy_load(const char *path, struct icc_policy **out,

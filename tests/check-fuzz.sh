@@ -75,7 +75,9 @@ fuzz() {
 	done
 	replay "$bin" "$seeds" "$name: $i seeds and regressions: no crash, leak or sanitizer report"
 	# leak checks per input are slow: they come with the replay
-	if (cd "$tmp/artifacts" && "$bin" -detect_leaks=0 -max_total_time="$secs" \
+	local dict=
+	[ -f "$SRC/tests/fuzz/$name.dict" ] && dict=-dict=$SRC/tests/fuzz/$name.dict
+	if (cd "$tmp/artifacts" && "$bin" -detect_leaks=0 -max_total_time="$secs" $dict \
 		-timeout=10 -rss_limit_mb=2048 "$corpus" "$seeds") >"$tmp/fuzz.log" 2>&1; then
 		runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$tmp/fuzz.log")
 		ok "$name: $secs s of fuzzing: ${runs:-?} executions, no crash or sanitizer report"

@@ -17,6 +17,8 @@
  * Returns 0, -EFBIG when it is longer than max bytes, or another -errno.
  */
 int file_read(const char *path, size_t max, char **text, size_t *len);
+/* The same from an open fd, which it closes (a FIFO cannot be reopened). */
+int file_read_fd(int fd, size_t max, char **text, size_t *len);
 
 /*
  * A state file of another program for a scanner: 1 and *text when read,

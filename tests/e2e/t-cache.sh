@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 24
+plan 31
 
 topo_std
 serve db 5432 5433
@@ -25,9 +25,30 @@ links = ( { from = "web"; to = "db"; ports = [ "tcp/5432" ]; } );
 EOF2
 )
 Q=$(sed 's|tcp/5432|tcp/5433|' "$P" >"$E2E_TMP/other.conf"; echo "$E2E_TMP/other.conf")
+export ICC_POLICY_CACHE=$E2E_TMP/cache
 DIR=$ICC_POLICY_CACHE
 CACHED='as our last commit left it'
 READ='read from the kernel'
+
+# renew: two commits, the last of P: a good record of P again.
+renew() { icc H -c "$Q" apply; icc_apply_or_bail H "$P"; }
+
+# forge OFFSET HEX: writes bytes at OFFSET of the record and fixes its
+# checksum (FNV-1a 64 of all but the last 8 bytes), so that only what was
+# changed is wrong.
+forge() {
+	"$PYTHON" - "$f" "$1" "$2" <<'PY'
+import struct, sys
+path, off, data = sys.argv[1], int(sys.argv[2]), bytes.fromhex(sys.argv[3])
+b = bytearray(open(path, 'rb').read())
+b[off:off + len(data)] = data
+h = 0xcbf29ce484222325
+for x in b[:-8]:
+    h = ((h ^ x) * 0x100000001b3) & 0xffffffffffffffff
+b[-8:] = struct.pack('=Q', h)
+open(path, 'wb').write(b)
+PY
+}
 
 # source NS DESC WHERE RC: diff -v in NS took the live ruleset from
 # WHERE ($CACHED or $READ) and exited RC.
@@ -68,11 +89,32 @@ allowed tcp web 172.17.0.3 5432 "and web -> db:5432 allowed"
 f=$(ls "$DIR"/live-* | head -1)
 printf '\377' | dd of="$f" bs=1 seek=$(( $(stat -c %s "$f") - 20 )) conv=notrunc 2>/dev/null
 source_is H "a record with one byte changed: read from the kernel, in sync" "$READ" 0
-source_is H "the full read wrote a good record again" "$CACHED" 0
+source_is H "a diff writes no record: read again" "$READ" 0
+renew
+source_is H "two applies later the record is good again" "$CACHED" 0
+forge 0 4943434c49564531	# "ICCLIVE1" over itself
+source_is H "forge's control: the same bytes, checksum redone: still the record" "$CACHED" 0
+forge 8 "$(printf '78%.0s' $(seq 40))"
+source_is H "another boot's record (checksum right): read" "$READ" 0
+renew
+forge 48 0102030405060708
+source_is H "a record of other tables, another version's (checksum right): read" "$READ" 0
+renew
 truncate -s 100 "$f"
 source_is H "a truncated record: read from the kernel" "$READ" 0
+renew
 : >"$f"
 source_is H "an empty record: read from the kernel" "$READ" 0
+renew
+chmod 0777 "$DIR"
+source_is H "a folder others may write: its record is not trusted" "$READ" 0
+chmod 0700 "$DIR"
+cp "$f" "$E2E_TMP/copy"
+ln -sf "$E2E_TMP/copy" "$f"
+source_is H "a record that is a symlink (to a good copy): not followed" "$READ" 0
+rm -f "$f"
+renew
+is "$(stat -c '%a %U' "$f")" "600 root" "the record is root's, mode 600"
 
 # Another namespace: its own cookie, its own (absent) record.
 mkns H2
