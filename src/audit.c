@@ -328,7 +328,7 @@ static int run_plan(const struct icc_policy *p, struct icc_audit *a,
 	struct icc_nft *nft = NULL;
 	int ret, plan_ret, diff_ret = -EINVAL;
 
-	plan_ret = plan_want(&pl, p, &notes, &warn, &err);
+	plan_ret = plan_want(&pl, p, NULL, &notes, &warn, &err);
 	if (plan_ret < 0 && !plan_knob_error(plan_ret)) {
 		ret = plan_ret;
 		goto out;

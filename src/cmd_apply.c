@@ -52,7 +52,7 @@ static int plan_make(const struct cli *c, struct cmd_plan *cp)
 		return 2;
 	}
 	nft_set_cache(cp->nft, ICC_CACHE_FILE);
-	ret = plan_want(&cp->plan, cp->p, &notes, &warn, &err);
+	ret = plan_want(&cp->plan, cp->p, NULL, &notes, &warn, &err);
 	cli_diags(&notes, c->verbose);
 	cli_diags(&warn, true);
 	cli_diags(&err, true);
@@ -121,7 +121,7 @@ static void relay_note(const struct icc_policy *p)
 static int cut_connections(struct icc_plan *pl)
 {
 	size_t n;
-	int ret = plan_revoke(pl, &n);
+	int ret = plan_revoke(pl, NULL, &n);
 
 	if (ret < 0) {
 		cli_errno("the ruleset is live, but cutting the connections of "
@@ -145,6 +145,10 @@ static int commit(const struct cli *c, struct cmd_plan *cp)
 	ret = plan_commit(pl, cp->nft, &err);
 	diags_print(stderr, &err);
 	diags_free(&err);
+	if (c->verbose && pl->retries)
+		fprintf(stderr, "icc-policy: the ruleset changed after it was read; "
+			"read it again and sent a new diff (%u time%s)\n",
+			pl->retries, pl->retries == 1 ? "" : "s");
 	if (ret == -ERESTART) {
 		fprintf(stderr, "icc-policy: the ruleset kept changing under us "
 			"(%d tries); nothing applied\n", ICC_PLAN_TRIES);

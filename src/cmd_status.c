@@ -362,7 +362,7 @@ static int gather(const struct cli *c, struct icc_plan *pl, struct icc_nft **nft
 		  struct icc_status *st)
 {
 	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
-	int ret = plan_want(pl, pl->p, &notes, &warn, &err);
+	int ret = plan_want(pl, pl->p, NULL, &notes, &warn, &err);
 
 	cli_diags(&notes, c->verbose);
 	cli_diags(&warn, c->verbose);

@@ -119,7 +119,14 @@ struct cctx {
 	const struct icc_policy *p;
 	const struct icc_binding *bind;
 	struct icc_ruleset *rs;
+	bool dynamic;		/* only what involves a container without an ip */
 };
+
+/* Whether container i's addresses may change: named or labelled. */
+static bool moves(const struct cctx *c, unsigned i)
+{
+	return c->p->containers[i].ident != ICC_ID_IP;
+}
 
 /* The addresses of one family a container has (struct icc_binding). */
 struct addrs {
@@ -206,9 +213,12 @@ static int compile_link_both(struct cctx *c, const struct icc_link *l)
 static int compile_links(struct cctx *c)
 {
 	for (size_t i = 0; i < c->p->nlinks; i++) {
-		int ret = compile_link_both(c, &c->p->links[i]);
+		const struct icc_link *l = &c->p->links[i];
+		int ret;
 
-		if (ret)
+		if (c->dynamic && !moves(c, l->from) && !moves(c, l->to))
+			continue;
+		if ((ret = compile_link_both(c, l)))
 			return ret;
 	}
 	return 0;
@@ -317,6 +327,8 @@ static int compile_egress(struct cctx *c)
 		const struct icc_egress *e = &c->p->egress[i];
 		struct addrs a = addrs_of(c, e->from, e->to.v6);
 
+		if (c->dynamic && !moves(c, e->from))
+			continue;
 		for (size_t j = 0; j < a.n; j++) {
 			int ret = compile_egress_addr(c, e, addr_at(&a, j));
 
@@ -346,19 +358,22 @@ static int compile_publish(struct cctx *c, const struct icc_publish *u)
 static int compile_publishes(struct cctx *c)
 {
 	for (size_t i = 0; i < c->p->npublishes; i++) {
-		int ret = compile_publish(c, &c->p->publishes[i]);
+		const struct icc_publish *u = &c->p->publishes[i];
+		int ret;
 
-		if (ret)
+		if (c->dynamic && !moves(c, u->container))
+			continue;
+		if ((ret = compile_publish(c, u)))
 			return ret;
 	}
 	return 0;
 }
 
-int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
-		   struct icc_ruleset **out)
+static int compile_part(const struct icc_policy *p, const struct icc_binding *bind,
+			bool dynamic, struct icc_ruleset **out)
 {
 	struct icc_ruleset *rs = ruleset_new();
-	struct cctx c = { p, bind, rs };
+	struct cctx c = { p, bind, rs, dynamic };
 	int ret = -ENOMEM;
 
 	if (!rs)
@@ -374,11 +389,23 @@ out:
 	return ret;
 }
 
+int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
+		   struct icc_ruleset **out)
+{
+	return compile_part(p, bind, false, out);
+}
+
+int compile_dynamic(const struct icc_policy *p, const struct icc_binding *bind,
+		    struct icc_ruleset **out)
+{
+	return compile_part(p, bind, true, out);
+}
+
 int compile_one(const struct icc_policy *p, const struct icc_binding *bind,
 		bool publish, size_t i, struct icc_ruleset **out)
 {
 	struct icc_ruleset *rs = ruleset_new();
-	struct cctx c = { p, bind, rs };
+	struct cctx c = { p, bind, rs, false };
 	int ret = -ENOMEM;
 
 	if (!rs)

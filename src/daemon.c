@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <poll.h>
 #include <sys/epoll.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -63,6 +64,9 @@ struct daemon {
 	int rescan_ms;
 	size_t unknown;			/* ports nobody in the policy is */
 	struct icc_ruleset *last;	/* what our last reconcile made live */
+	struct icc_disc *disc;		/* discovery kept between events */
+	struct icc_ruleset *dyn;	/* last's compile_dynamic() part, or NULL */
+	struct icc_binding *bind;	/* last's addresses (drop log names) */
 };
 
 static int watch(struct daemon *d, int fd);
@@ -142,8 +146,12 @@ static size_t world_lines(const struct icc_plan *pl, char ***out)
 		n++;
 	}
 	free(buf);
-	if (n)
-		qsort(v, n, sizeof(*v), str_cmp);
+	/* world_print() goes by interface name: mostly sorted already */
+	for (size_t i = 1; i < n; i++)
+		if (strcmp(v[i - 1], v[i]) > 0) {
+			qsort(v, n, sizeof(*v), str_cmp);
+			break;
+		}
 	*out = v;
 	return n;
 }
@@ -202,7 +210,7 @@ static void log_result(struct daemon *d, const struct icc_plan *pl, bool tamper)
 		log_info("applied %zu change%s in %.2f ms", n, n == 1 ? "" : "s",
 			 ms_since(&d->since));
 	if (pl->knobs.n) {
-		char *buf = NULL, *save = NULL;
+		char *buf = NULL;
 		size_t len = 0;
 		FILE *f = open_memstream(&buf, &len);
 
@@ -210,18 +218,16 @@ static void log_result(struct daemon *d, const struct icc_plan *pl, bool tamper)
 			return;
 		kernel_knobs_print(f, &pl->knobs, "set ");
 		fclose(f);
-		for (char *t = strtok_r(buf, "\n", &save); t;
-		     t = strtok_r(NULL, "\n", &save))
-			log_info("%s", t);
+		log_text(LOG_INFO, buf);
 		free(buf);
 	}
 }
 
 /* Connections of links or containers that are gone end now. */
-static void cut_connections(struct icc_plan *pl)
+static void cut_connections(struct icc_plan *pl, const struct icc_ruleset *after)
 {
 	size_t n;
-	int ret = plan_revoke(pl, &n);
+	int ret = plan_revoke(pl, after, &n);
 
 	if (ret < 0)
 		log_err("cutting the connections of removed links failed: %s",
@@ -231,22 +237,131 @@ static void cut_connections(struct icc_plan *pl)
 			 n == 1 ? "" : "s");
 }
 
+/*
+ * Between events, only the part of the ruleset that running containers
+ * change (compile_dynamic()) is compiled and diffed against the same part
+ * of our last reconcile, while the generation says that nobody else
+ * committed since. -ESTALE: not possible now, make the whole plan.
+ */
+static int plan_part(struct daemon *d, struct icc_plan *pl,
+		     struct icc_diags *notes, struct icc_diags *warn,
+		     struct icc_diags *err)
+{
+	int ret = plan_want_part(pl, d->p, d->disc, notes, warn, err);
+
+	if (ret == 0)
+		ret = plan_diff_part(pl, d->nft, d->dyn);
+	if (ret == 0)
+		ret = plan_commit(pl, d->nft, err);
+	return ret;
+}
+
+static int plan_whole(struct daemon *d, struct icc_plan *pl, bool *tamper,
+		      struct icc_diags *notes, struct icc_diags *warn,
+		      struct icc_diags *err)
+{
+	int ret = plan_want(pl, d->p, d->disc, notes, warn, err);
+
+	if (ret == 0)
+		ret = plan_diff(pl, d->nft);
+	if (ret == 0) {
+		*tamper = tampered(d, pl);
+		ret = plan_commit(pl, d->nft, err);
+	}
+	return ret;
+}
+
+/* After a partial commit: the whole we made live, as it now is. */
+static void patch_last(struct daemon *d, const struct icc_plan *pl)
+{
+	if (d->last && ruleset_patch(d->last, &pl->diff) < 0) {
+		ruleset_free(d->last);
+		d->last = NULL;
+	}
+}
+
+/* What the next reconcile compares with: the whole, and its part. */
+static void remember(struct daemon *d, struct icc_plan *pl)
+{
+	struct icc_diags none = { 0 };
+
+	if (pl->partial) {
+		ruleset_free(d->dyn);
+		d->dyn = pl->want;
+		pl->want = NULL;
+		return;
+	}
+	ruleset_free(d->last);
+	d->last = pl->want;
+	pl->want = NULL;
+	ruleset_free(d->dyn);
+	d->dyn = NULL;
+	if (compile_dynamic(d->p, pl->bind, &d->dyn) < 0 ||
+	    world_ports(d->p, &pl->world, d->dyn, &none) < 0) {
+		ruleset_free(d->dyn);
+		d->dyn = NULL;	/* the whole plan next time too */
+	}
+	diags_free(&none);
+}
+
+/* Before the policy goes: the addresses are counted by its containers. */
+static void binds_drop(struct daemon *d)
+{
+	if (d->drops)
+		drop_watch_names(d->drops, NULL, NULL);
+	if (d->p)
+		bindings_free(d->bind, d->p->ncontainers);
+	d->bind = NULL;
+}
+
+static void forget(struct daemon *d)
+{
+	ruleset_free(d->dyn);
+	d->dyn = NULL;
+	disc_resync(d->disc);	/* look at everything next time */
+}
+
+static int plan_run(struct daemon *d, struct icc_plan *pl, bool *tamper,
+		    struct icc_diags *notes, struct icc_diags *warn,
+		    struct icc_diags *err)
+{
+	int ret = d->dyn ? plan_part(d, pl, notes, warn, err) : -ESTALE;
+
+	if (ret == -ESTALE) {
+		plan_free(pl);
+		diags_free(notes);
+		diags_free(warn);
+		diags_free(err);
+		ret = plan_whole(d, pl, tamper, notes, warn, err);
+	}
+	if (ret == 0 && pl->full)
+		log_debug("looked at every port of the managed bridges");
+	return ret;
+}
+
+/* What verify() polls: news there may make it see a newer world than ours. */
+static struct pollfd *quiet_fds(struct daemon *d)
+{
+	static struct pollfd f[2];
+
+	f[0] = (struct pollfd){ .fd = link_watch_fd(d->links), .events = POLLIN };
+	f[1] = (struct pollfd){ .fd = d->files ? state_watch_fd(d->files) : -1,
+				.events = POLLIN };
+	return f;
+}
+
 /* Makes the kernel match the policy and the containers running now. */
 static int reconcile(struct daemon *d)
 {
 	struct icc_diags notes = { 0 }, warn = { 0 }, err = { 0 };
-	struct icc_plan pl;
-	int ret = plan_want(&pl, d->p, &notes, &warn, &err);
+	struct icc_plan pl = { 0 };
 	bool tamper = false;
+	int ret = plan_run(d, &pl, &tamper, &notes, &warn, &err);
 
+	if (ret == 0 && pl.partial)
+		patch_last(d, &pl);
 	if (ret == 0)
-		ret = plan_diff(&pl, d->nft);
-	if (ret == 0) {
-		tamper = tampered(d, &pl);
-		ret = plan_commit(&pl, d->nft, &err);
-	}
-	if (ret == 0)
-		cut_connections(&pl);
+		cut_connections(&pl, d->last);
 	if (ret == 0)
 		ret = plan_knobs(&pl, &err);
 	if (ret == 0)
@@ -257,18 +372,26 @@ static int reconcile(struct daemon *d)
 	if (ret == 0) {
 		log_ports(d, &pl);
 		log_result(d, &pl, tamper);
-		if (d->drops)
-			drop_watch_names(d->drops, d->p, pl.bind);
+
 		d->dirty = false;
 		d->tamper.pid = 0;
 		d->retry_ms = RETRY_MS;
 		d->unknown = 0;
 		for (size_t i = 0; i < pl.world.n; i++)
 			d->unknown += !pl.world.v[i].ncontainers;
-		ruleset_free(d->last);
-		d->last = pl.want;
-		pl.want = NULL;
+		if (d->o->verify && pl.partial)
+			verify(d->p, d->nft, quiet_fds(d));
+		if (pl.full && d->files)
+			state_watch_names(d->files, d->p->paths.netns,
+					  d->p->paths.docker_netns);
+		remember(d, &pl);
+		bindings_free(d->bind, d->p->ncontainers);
+		d->bind = pl.bind;
+		pl.bind = NULL;
+		if (d->drops)
+			drop_watch_names(d->drops, d->p, d->bind);
 	} else {
+		forget(d);
 		/* a publish the policy dropped goes even so */
 		relay_prune(d->relay, d->p);
 		if (ret == -EEXIST)
@@ -297,8 +420,10 @@ static int reload(struct daemon *d)
 		sd_notify(0, "READY=1");
 		return -EINVAL;
 	}
+	binds_drop(d);
 	policy_free(d->p);
 	d->p = np;
+	forget(d);
 	log_info("reloaded %s", d->o->config);
 	if (files_watch(d) < 0)
 		log_warn("cannot watch the container state folders; changes there are seen at the next event");
@@ -411,12 +536,14 @@ static void on_ctl(struct daemon *d)
 
 static void on_links(struct daemon *d)
 {
-	int ret = link_watch_read(d->links);
+	int ret = link_watch_read(d->links, d->disc);
 
 	if (ret == -ENOBUFS)
 		log_warn("link events were lost (receive buffer full); full resync");
 	else if (ret < 0)
 		log_err("link events: %s", strerror(-ret));
+	if (ret < 0)
+		disc_resync(d->disc);
 	if (ret != 0) {
 		mark_dirty(d);
 		d->rescan_ms = RESCAN_MS;	/* something moved: look soon */
@@ -463,6 +590,7 @@ static void on_files(struct daemon *d)
 	if (ret == 0)
 		return;
 	log_debug("container state files changed");
+	disc_resync(d->disc);	/* no event says which container */
 	mark_dirty(d);
 	d->rescan_ms = RESCAN_MS;
 }
@@ -535,7 +663,8 @@ static int open_all(struct daemon *d)
 	if (d->sigfd < 0 || d->epfd < 0)
 		return -errno;
 	/* Watch first, then reconcile: nothing happens unseen in between. */
-	if ((ret = link_watch_open(&d->links, d->o->rcvbuf)) < 0 ||
+	if ((ret = disc_new(&d->disc)) < 0 ||
+	    (ret = link_watch_open(&d->links, d->o->rcvbuf)) < 0 ||
 	    (ret = nft_watch_open(&d->tables)) < 0 ||
 	    (ret = nft_open(&d->nft)) < 0 || (ret = relay_open(&d->relay)) < 0)
 		return ret;
@@ -564,15 +693,19 @@ static void close_all(struct daemon *d)
 	state_watch_close(d->files);
 	relay_close(d->relay);
 	drop_watch_close(d->drops);
+	d->drops = NULL;
 	nft_close(d->nft);
+	disc_free(d->disc);
 	if (d->ctlfd >= 0)
 		close(d->ctlfd);
 	if (d->sigfd >= 0)
 		close(d->sigfd);
 	if (d->epfd >= 0)
 		close(d->epfd);
+	binds_drop(d);
 	policy_free(d->p);
 	ruleset_free(d->last);
+	ruleset_free(d->dyn);
 	seen_free(d);
 }
 
@@ -609,8 +742,10 @@ static void loop(struct daemon *d)
 		for (int i = 0; i < n; i++)
 			dispatch(d, ev[i].data.fd);
 		now = now_ms();
-		if (!d->dirty && d->rescan_at && now >= d->rescan_at)
+		if (!d->dirty && d->rescan_at && now >= d->rescan_at) {
+			disc_resync(d->disc);	/* state files say who, late */
 			mark_dirty(d);
+		}
 		/* Only once every queue is empty: one reconcile per burst. */
 		if (d->dirty && !d->stop && now >= d->not_before)
 			schedule(d, reconcile(d), now);

@@ -14,7 +14,20 @@ struct daemon_opts {
 	int rcvbuf;		/* link events receive buffer, bytes (0: default) */
 	int ready_fd;		/* write a byte here once started, or -1 */
 	bool no_drop_log;	/* --no-drop-log: leave NFLOG group 2712 alone */
+	bool verify;		/* $ICC_POLICYD_VERIFY: check short ways the long way */
 };
+
+/*
+ * src/verify.c: after a short-way reconcile, the long way (logs
+ * "verify:"). quiet: two fds (-1: none) that must have nothing to read
+ * after the check, or it saw a newer world than the reconcile did.
+ */
+struct icc_nft;
+struct icc_policy;
+struct pollfd;
+void verify(const struct icc_policy *p, struct icc_nft *n, struct pollfd *quiet);
+/* Text of many lines, one log line each (text is cut up). */
+void log_text(int prio, char *text);
 
 /* Runs until SIGTERM/SIGINT; returns the process exit code. */
 int daemon_run(const struct daemon_opts *o);
@@ -27,9 +40,11 @@ int daemon_run(const struct daemon_opts *o);
 struct link_watch;
 int link_watch_open(struct link_watch **out, int rcvbuf);
 int link_watch_fd(const struct link_watch *w);
-/* Drains what is queued: the number of events read, or -ENOBUFS when the
- * kernel dropped some (the caller must resync), or another -errno. */
-int link_watch_read(struct link_watch *w);
+/* Drains what is queued into disc (disc_touch()): the number of messages
+ * read, or -ENOBUFS when the kernel dropped some (the caller must resync),
+ * or another -errno. */
+struct icc_disc;
+int link_watch_read(struct link_watch *w, struct icc_disc *disc);
 void link_watch_close(struct link_watch *w);
 
 /*
@@ -40,6 +55,9 @@ struct state_watch;
 int state_watch_open(struct state_watch **out, const char *docker,
 		     const char *lxc);
 int state_watch_fd(const struct state_watch *w);
+/* Also the folders of namespace names (idempotent; absent ones skipped). */
+void state_watch_names(struct state_watch *w, const char *netns,
+		       const char *docker_netns);
 /* Drains what is queued: the number of changes seen, or -errno. */
 int state_watch_read(struct state_watch *w, const char *docker, const char *lxc);
 void state_watch_close(struct state_watch *w);
@@ -75,7 +93,11 @@ int drop_watch_open(struct drop_watch **out);
 int drop_watch_fd(const struct drop_watch *w);
 /* now_ms: CLOCK_MONOTONIC, for one line per connection. */
 void drop_watch_read(struct drop_watch *w, int64_t now_ms);
-/* After a reconcile: who each address is now (bind as compile_policy()'s). */
+/*
+ * After a reconcile: who each address is now (bind as compile_policy()'s),
+ * looked up when a drop needs it: p and bind are borrowed until the next
+ * call. NULL, NULL (before p goes): keep the names already made.
+ */
 void drop_watch_names(struct drop_watch *w, const struct icc_policy *p,
 		      const struct icc_binding *bind);
 void drop_watch_close(struct drop_watch *w);

@@ -129,3 +129,102 @@ void diff_print(FILE *f, const struct icc_diff *d)
 			    d->sets[i].nadd);
 	}
 }
+
+/* Where e is or would go in s (sorted): the first element not below it. */
+static size_t lower_bound(const struct icc_set *s, const uint8_t *e)
+{
+	size_t lo = 0, hi = s->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (memcmp(set_elem(s, mid), e, s->stride) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Moves elements [from, to) of s by delta places (lines, counts too). */
+static void set_shift(struct icc_set *s, size_t from, size_t to, long delta)
+{
+	size_t n = to - from, at = (size_t)((long)from + delta);
+
+	memmove(s->elems + at * s->stride, s->elems + from * s->stride, n * s->stride);
+	memmove(s->lines + at, s->lines + from, n * sizeof(*s->lines));
+	if (s->counts)
+		memmove(s->counts + at, s->counts + from, n * sizeof(*s->counts));
+}
+
+/* Deletes the elements sd->del names (in l) from s, in one pass. */
+static int patch_del(struct icc_set *s, const struct icc_set *l,
+		     const struct icc_set_diff *sd)
+{
+	size_t w = 0, prev = 0;	/* where the next run goes, and starts */
+
+	for (size_t k = 0; k < sd->ndel; k++) {
+		long at = set_find(s, set_elem(l, sd->del[k]));
+
+		if (at < 0 || (size_t)at < prev)
+			return -ENOENT;
+		if (w != prev)
+			set_shift(s, prev, (size_t)at, (long)w - (long)prev);
+		w += (size_t)at - prev;
+		prev = (size_t)at + 1;
+	}
+	if (w != prev)
+		set_shift(s, prev, s->n, (long)w - (long)prev);
+	s->n -= sd->ndel;
+	return 0;
+}
+
+/* Inserts the elements sd->add names (in want) into s, in one pass. */
+static int patch_add(struct icc_set *s, const struct icc_set *w,
+		     const struct icc_set_diff *sd)
+{
+	size_t m = sd->nadd, hi = s->n, *at;
+
+	if (!m)
+		return 0;
+	if (!(at = malloc(m * sizeof(*at))))
+		return -ENOMEM;
+	for (size_t k = 0; k < m; k++) {
+		const uint8_t *e = set_elem(w, sd->add[k]);
+
+		at[k] = lower_bound(s, e);
+		if (at[k] < s->n && !memcmp(set_elem(s, at[k]), e, s->stride)) {
+			free(at);
+			return -EEXIST;
+		}
+	}
+	for (size_t k = 0; k < m; k++)
+		if (set_add_raw(s, set_elem(w, sd->add[k]), 0, NULL) < 0) {
+			free(at);
+			return -ENOMEM;	/* s is then no longer sorted: drop it */
+		}
+	/* Backwards: each run moves once, by the adds that go before it. */
+	for (size_t k = m; k-- > 0;) {
+		set_shift(s, at[k], hi, (long)k + 1);
+		memcpy(s->elems + (at[k] + k) * s->stride, set_elem(w, sd->add[k]),
+		       s->stride);
+		s->lines[at[k] + k] = w->lines[sd->add[k]];
+		if (s->counts)
+			s->counts[at[k] + k] = (struct icc_count){ 0, 0 };
+		hi = at[k];
+	}
+	free(at);
+	return 0;
+}
+
+int ruleset_patch(struct icc_ruleset *rs, const struct icc_diff *d)
+{
+	int ret = d->mode == ICC_DIFF_ELEMS ? 0 : -EINVAL;
+
+	for (int i = 0; i < ICC_NSETS && !ret; i++) {
+		ret = patch_del(&rs->sets[i], &d->live->sets[i], &d->sets[i]);
+		if (!ret)
+			ret = patch_add(&rs->sets[i], &d->want->sets[i], &d->sets[i]);
+	}
+	return ret;
+}

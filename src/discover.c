@@ -7,8 +7,10 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <dirent.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 #include <net/if.h>
 
@@ -26,6 +28,9 @@ struct candidate {
 	const char *name;	/* netns, Docker or LXC container name */
 	const struct icc_docker_ctr *docker;
 	const struct icc_lxc_ctr *lxc;
+	char *path;		/* to open it again (icc-policyd's later events) */
+	dev_t dev;		/* the namespace's identity when last seen */
+	ino_t ino;
 };
 
 struct dctx {
@@ -42,6 +47,7 @@ struct dctx {
 	size_t nnamed;
 	bool *lxc_ns;		/* lxc.v[i]'s namespace is a candidate */
 	bool wants_ids;		/* some container is named or labelled */
+	int *masters;		/* ifindex of each policy bridge (0: none) */
 };
 
 /*
@@ -70,6 +76,8 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 		    const struct icc_docker_ctr *d, const struct icc_lxc_ctr *x)
 {
 	struct candidate *v;
+	struct stat st;
+	char *copy;
 	int nsid, fd, ret = nsid_of_path(c, path, &nsid, &fd);
 
 	if (ret < 0) {
@@ -89,7 +97,13 @@ static int cand_add(struct dctx *c, const char *path, const char *name,
 		}
 		c->cand = v;
 	}
-	c->cand[c->ncand++] = (struct candidate){ fd, nsid, name, d, x };
+	if (fstat(fd, &st) < 0 || !(copy = strdup(path))) {
+		ret = errno == ENOMEM ? -ENOMEM : 0;
+		close(fd);
+		return ret;
+	}
+	c->cand[c->ncand++] = (struct candidate){ fd, nsid, name, d, x, copy,
+						   st.st_dev, st.st_ino };
 	return 0;
 }
 
@@ -377,7 +391,8 @@ static int member_addrs(struct dctx *c, struct icc_member *m)
 		if (prefix_contains(net, a) && !edge && !host_has(c, a))
 			as.v[m->naddrs++] = a;
 	}
-	qsort(as.v, m->naddrs, sizeof(*as.v), in_addr_cmp);
+	if (m->naddrs)	/* qsort() wants a base even for no entries */
+		qsort(as.v, m->naddrs, sizeof(*as.v), in_addr_cmp);
 	if (m->naddrs > ICC_PORT_ADDRS) {
 		diags_add(c->warn, m->ifname, 0, "%zu addresses; only the lowest %d are used",
 			  m->naddrs, ICC_PORT_ADDRS);
@@ -423,7 +438,8 @@ static int member_addrs6(struct dctx *c, struct icc_member *m)
 			 memcmp(a, &b->subnet6.addr6, sizeof(*a)) && !host_has6(c, a))
 			as.v[m->naddrs6++] = *a;
 	}
-	qsort(as.v, m->naddrs6, sizeof(*as.v), in6_addr_cmp);
+	if (m->naddrs6)	/* as above: as.v is NULL when the dump found none */
+		qsort(as.v, m->naddrs6, sizeof(*as.v), in6_addr_cmp);
 	qsort(ll, m->nll6, sizeof(*ll), in6_addr_cmp);
 	if (m->naddrs6 > ICC_PORT_ADDRS || m->nll6 > ICC_PORT_ADDRS)
 		diags_add(c->warn, m->ifname, 0, "more than %d IPv6 addresses; "
@@ -491,6 +507,8 @@ static int bridge_ports(struct dctx *c, unsigned b, struct icc_world *w)
 	int ret = master > 0 ? rtnl_dump_ports(c->nl, master, &ls) : 0;
 	struct icc_member *v;
 
+	c->masters[b] = master;
+
 	if (ret < 0 || !ls.n)
 		goto out;
 	ret = -ENOMEM;
@@ -526,6 +544,8 @@ static int members_collect(struct dctx *c, struct icc_world *w)
 {
 	int ret = 0;
 
+	if (!(c->masters = calloc(c->p->nbridges + 1, sizeof(*c->masters))))
+		return -ENOMEM;
 	for (unsigned b = 0; b < c->p->nbridges && ret == 0; b++)
 		ret = bridge_ports(c, b, w);
 	return ret;
@@ -579,55 +599,104 @@ static int index_build(struct dctx *c)
 	return 0;
 }
 
+/* Everything discovery learnt, back to nothing (the socket stays). */
+static void dctx_clear(struct dctx *c)
+{
+	for (size_t i = 0; i < c->ncand; i++) {
+		if (c->cand[i].fd >= 0)
+			close(c->cand[i].fd);
+		free(c->cand[i].path);
+	}
+	free(c->cand);
+	free(c->host.v);
+	free(c->host6.v);
+	free(c->named);
+	free(c->lxc_ns);
+	free(c->masters);
+	docker_free(&c->docker);
+	lxc_free(&c->lxc);
+	*c = (struct dctx){ .nl = c->nl };
+}
+
+/* Candidates' namespaces may die once matching is over. */
+static void cands_unpin(struct dctx *c)
+{
+	for (size_t i = 0; i < c->ncand; i++) {
+		if (c->cand[i].fd >= 0)
+			close(c->cand[i].fd);
+		c->cand[i].fd = -1;
+	}
+}
+
+/* The whole of it: every candidate, every port of every managed bridge. */
+static int discover_all(struct dctx *c, const struct icc_policy *p,
+			struct icc_world *w, struct icc_diags *warn)
+{
+	int ret;
+
+	dctx_clear(c);
+	world_free(w);
+	c->p = p;
+	c->warn = warn;
+	for (size_t i = 0; i < p->ncontainers; i++)
+		c->wants_ids |= p->containers[i].ident != ICC_ID_IP;
+	if (!c->nl && (ret = rtnl_open(&c->nl)) < 0)
+		return ret;
+	/* Ours: never a container's, and what revocation tells flows to us by. */
+	if ((ret = rtnl_dump_addrs(c->nl, -1, 0, &c->host)) < 0 ||
+	    (ret = rtnl_dump_addrs6(c->nl, -1, 0, &c->host6)) < 0)
+		return ret;
+	if (!c->wants_ids ||
+	    ((ret = named_build(c)) == 0 &&
+	     (ret = cands_netns(c)) == 0 && (ret = cands_docker(c)) == 0 &&
+	     (ret = cands_lxc(c)) == 0 && (ret = index_build(c)) == 0))
+		ret = members_collect(c, w);
+	cands_unpin(c);	/* on every path: fds keep dead namespaces alive */
+	if (ret == 0 && w->n)
+		qsort(w->v, w->n, sizeof(*w->v), member_cmp);
+	return ret;
+}
+
+/* The world takes copies of our addresses (plan_revoke() reads them). */
+static int world_host(struct icc_world *w, const struct dctx *c)
+{
+	w->host = malloc((c->host.n + 1) * sizeof(*w->host));
+	w->host6 = malloc((c->host6.n + 1) * sizeof(*w->host6));
+	if (!w->host || !w->host6)
+		return -ENOMEM;
+	if (c->host.n)	/* memcpy() wants a source even for nothing */
+		memcpy(w->host, c->host.v, c->host.n * sizeof(*w->host));
+	if (c->host6.n)
+		memcpy(w->host6, c->host6.v, c->host6.n * sizeof(*w->host6));
+	w->nhost = c->host.n;
+	w->nhost6 = c->host6.n;
+	return 0;
+}
+
 int discover(const struct icc_policy *p, struct icc_world *w,
 	     struct icc_diags *warn)
 {
-	struct dctx c = { .p = p, .warn = warn };
+	struct dctx c = { 0 };
 	int ret;
 
 	memset(w, 0, sizeof(*w));
-	for (size_t i = 0; i < p->ncontainers; i++)
-		c.wants_ids |= p->containers[i].ident != ICC_ID_IP;
-	if ((ret = rtnl_open(&c.nl)) < 0)
-		return ret;
-	/* Ours: never a container's, and what revocation tells flows to us by. */
-	if ((ret = rtnl_dump_addrs(c.nl, -1, 0, &c.host)) < 0 ||
-	    (ret = rtnl_dump_addrs6(c.nl, -1, 0, &c.host6)) < 0)
-		goto out;
-	if (c.wants_ids &&
-	    ((ret = named_build(&c)) < 0 ||
-	     (ret = cands_netns(&c)) < 0 || (ret = cands_docker(&c)) < 0 ||
-	     (ret = cands_lxc(&c)) < 0 || (ret = index_build(&c)) < 0))
-		goto out;
-	ret = members_collect(&c, w);
-	if (ret == 0 && w->n)
-		qsort(w->v, w->n, sizeof(*w->v), member_cmp);
-	if (ret == 0) {
-		w->host = c.host.v;
-		w->nhost = c.host.n;
-		c.host.v = NULL;
-		w->host6 = c.host6.v;
-		w->nhost6 = c.host6.n;
-		c.host6.v = NULL;
-	}
-out:
+	ret = discover_all(&c, p, w, warn);
+	if (ret == 0)
+		ret = world_host(w, &c);
 	if (ret < 0)
 		world_free(w);
-	for (size_t i = 0; i < c.ncand; i++)
-		close(c.cand[i].fd);
-	free(c.cand);
-	free(c.host.v);
-	free(c.host6.v);
-	free(c.named);
-	free(c.lxc_ns);
-	docker_free(&c.docker);
-	lxc_free(&c.lxc);
-	mnl_socket_close(c.nl);
+	dctx_clear(&c);
+	if (c.nl)
+		mnl_socket_close(c.nl);
 	return ret;
 }
 
 void world_free(struct icc_world *w)
 {
+	if (w && w->borrowed) {
+		memset(w, 0, sizeof(*w));
+		return;
+	}
 	for (size_t i = 0; w && i < w->n; i++) {
 		free(w->v[i].addrs);
 		free(w->v[i].addrs6);
@@ -643,4 +712,365 @@ void world_free(struct icc_world *w)
 		w->host6 = NULL;
 		w->n = w->nhost = w->nhost6 = 0;
 	}
+}
+
+/* ------------------------------------------------------ icc-policyd */
+
+/*
+ * Between two events the daemon keeps what discovery learnt, and an event
+ * only makes it look again at the ports it names. What is kept can go
+ * stale without an event saying so (a namespace id recycled, a netns name
+ * given to another namespace): every kept fact is checked against the
+ * kernel where it is used, and any doubt means a full rediscovery.
+ */
+#define DISC_TOUCHES	256	/* more ports changed than this: look at all */
+#define DISC_FULL_MS	60000	/* and at least this often in any case */
+
+struct touch {
+	int nsid;		/* -1: our namespace */
+	int ifindex;
+};
+
+struct icc_disc {
+	struct dctx c;
+	struct icc_world w;	/* sorted by name, as discover() makes it */
+	struct touch t[DISC_TOUCHES];
+	size_t nt;
+	bool full;		/* the next run looks at everything */
+	bool host;		/* our own addresses may have changed */
+	const struct icc_policy *p;
+	int64_t full_at;	/* CLOCK_MONOTONIC ms of the last full run */
+	int self_nsid;		/* the id our namespace gives itself, if any */
+};
+
+static int64_t mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int disc_new(struct icc_disc **out)
+{
+	struct icc_disc *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	d->full = true;
+	*out = d;
+	return 0;
+}
+
+void disc_free(struct icc_disc *d)
+{
+	if (!d)
+		return;
+	dctx_clear(&d->c);
+	if (d->c.nl)
+		mnl_socket_close(d->c.nl);
+	world_free(&d->w);
+	free(d);
+}
+
+void disc_resync(struct icc_disc *d)
+{
+	d->full = true;
+}
+
+void disc_touch(struct icc_disc *d, int nsid, int ifindex, bool addr)
+{
+	if (nsid == d->self_nsid)
+		nsid = -1;
+	if (nsid < 0 && addr) {
+		d->host = true;
+		return;
+	}
+	for (size_t i = 0; i < d->nt; i++)
+		if (d->t[i].nsid == nsid && d->t[i].ifindex == ifindex)
+			return;
+	if (d->nt == DISC_TOUCHES)
+		d->full = true;
+	else
+		d->t[d->nt++] = (struct touch){ nsid, ifindex };
+}
+
+/* The id our namespace has for itself: events from it may carry that. */
+static int self_nsid(struct dctx *c)
+{
+	int fd = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC), nsid = -1;
+
+	if (fd >= 0) {
+		rtnl_get_nsid(c->nl, fd, &nsid);
+		close(fd);
+	}
+	return nsid;
+}
+
+static int disc_full(struct icc_disc *d, const struct icc_policy *p,
+		     struct icc_diags *warn)
+{
+	int ret = discover_all(&d->c, p, &d->w, warn);
+
+	d->nt = 0;
+	d->host = false;
+	if (ret < 0)
+		return ret;
+	d->p = p;
+	d->full = false;
+	d->full_at = mono_ms();
+	d->self_nsid = self_nsid(&d->c);
+	return 0;
+}
+
+/* Equal as sets, ignoring IPv6 link-local addresses in b and c. */
+static bool addrs6_same(struct in6_addr *a, size_t na, struct in6_addr *b,
+			size_t nb)
+{
+	size_t i = 0, j = 0;
+
+	if (na)
+		qsort(a, na, sizeof(*a), in6_addr_cmp);
+	if (nb)
+		qsort(b, nb, sizeof(*b), in6_addr_cmp);
+	for (;; i++, j++) {
+		while (i < na && IN6_IS_ADDR_LINKLOCAL(&a[i]))
+			i++;
+		while (j < nb && IN6_IS_ADDR_LINKLOCAL(&b[j]))
+			j++;
+		if (i == na || j == nb)
+			return i == na && j == nb;
+		if (memcmp(&a[i], &b[j], sizeof(*a)))
+			return false;
+	}
+}
+
+/*
+ * Our own addresses again. Each port's own link-local address comes and
+ * goes with it and matters to no port; any other change may make a
+ * port's addresses read otherwise (member_addrs()): then -ESTALE.
+ */
+static int host_check(struct icc_disc *d)
+{
+	struct rtnl_addrs h = { NULL, 0, 0 };
+	struct rtnl_addrs6 h6 = { NULL, 0, 0 };
+	struct dctx *c = &d->c;
+	int ret = rtnl_dump_addrs(c->nl, -1, 0, &h);
+
+	if (ret == 0)
+		ret = rtnl_dump_addrs6(c->nl, -1, 0, &h6);
+	if (ret < 0) {
+		free(h.v);
+		free(h6.v);
+		return ret;
+	}
+	if (h.n)
+		qsort(h.v, h.n, sizeof(*h.v), in_addr_cmp);
+	if (c->host.n)
+		qsort(c->host.v, c->host.n, sizeof(*h.v), in_addr_cmp);
+	if (h.n != c->host.n || (h.n && memcmp(h.v, c->host.v, h.n * sizeof(*h.v))) ||
+	    !addrs6_same(h6.v, h6.n, c->host6.v, c->host6.n))
+		ret = -ESTALE;
+	free(c->host.v);
+	free(c->host6.v);
+	c->host = h;
+	c->host6 = h6;
+	return ret;
+}
+
+static bool is_master(const struct dctx *c, int ifindex)
+{
+	for (unsigned b = 0; b < c->p->nbridges; b++)
+		if (c->masters[b] == ifindex)
+			return true;
+	return false;
+}
+
+static void member_drop(struct icc_world *w, int ifindex)
+{
+	for (size_t i = 0; i < w->n; i++) {
+		struct icc_member *m = &w->v[i];
+
+		if (m->ifindex != ifindex)
+			continue;
+		free(m->addrs);
+		free(m->addrs6);
+		free(m->ll6);
+		free(m->containers);
+		w->v[i] = w->v[--w->n];
+		return;
+	}
+}
+
+/*
+ * Opens again every candidate whose namespace had id nsid: the fds keep
+ * those namespaces, and so their ids, ours while the port is matched. A
+ * candidate whose namespace is no longer the one we knew, or has another
+ * id now, is stale (-ESTALE); so is an id no candidate had, which may be a
+ * namespace born since (a full run then looks at every candidate).
+ */
+static int cands_pin(struct dctx *c, int nsid)
+{
+	size_t lo = 0, hi = c->ncand, n = 0;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (c->cand[mid].nsid < nsid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < c->ncand && c->cand[lo].nsid == nsid; lo++, n++) {
+		struct candidate *k = &c->cand[lo];
+		struct stat st;
+		int now = -1;
+
+		/* /proc/PID: a pid, and then a namespace inode, may be reused */
+		if (k->lxc)
+			return -ESTALE;
+		k->fd = open(k->path, O_RDONLY | O_CLOEXEC);
+		if (k->fd < 0 || fstat(k->fd, &st) < 0 || st.st_dev != k->dev ||
+		    st.st_ino != k->ino || rtnl_get_nsid(c->nl, k->fd, &now) < 0 ||
+		    now != nsid)
+			return -ESTALE;
+	}
+	return n ? 0 : -ESTALE;
+}
+
+static unsigned bridge_of(const struct dctx *c, int master)
+{
+	unsigned b = 0;
+
+	while (b < c->p->nbridges && (master <= 0 || c->masters[b] != master))
+		b++;
+	return b;
+}
+
+/*
+ * Port ifindex as it is now: gone, no port of ours, or looked at again.
+ * The link is read after the candidates are pinned: if its peer's
+ * namespace id is still the one they have, they are its namespace.
+ */
+static int port_again(struct icc_disc *d, int ifindex)
+{
+	struct dctx *c = &d->c;
+	struct rtnl_link l, again;
+	struct icc_member *v, *m;
+	unsigned b;
+	int ret;
+
+	member_drop(&d->w, ifindex);
+	if (is_master(c, ifindex))
+		return -ESTALE;		/* a managed bridge itself changed */
+	ret = rtnl_get_link(c->nl, -1, ifindex, &l);
+	if (ret == -ENODEV)
+		return 0;
+	if (ret < 0 || l.bridge)
+		return ret < 0 ? ret : -ESTALE;	/* a bridge may be one of ours now */
+	if (!l.veth || (b = bridge_of(c, l.master)) == c->p->nbridges)
+		return 0;
+	if (c->wants_ids && l.link_nsid >= 0) {
+		if ((ret = cands_pin(c, l.link_nsid)) < 0)
+			return ret;
+		if ((ret = rtnl_get_link(c->nl, -1, ifindex, &again)) < 0)
+			return ret == -ENODEV ? 0 : ret;
+		if (again.link_nsid != l.link_nsid || again.master != l.master ||
+		    again.link != l.link)
+			return -ESTALE;
+		l = again;
+	}
+	if (!(v = realloc(d->w.v, (d->w.n + 1) * sizeof(*v))))
+		return -ENOMEM;
+	d->w.v = v;
+	m = &v[d->w.n++];
+	memset(m, 0, sizeof(*m));
+	m->ifindex = l.ifindex;
+	memcpy(m->ifname, l.ifname, sizeof(m->ifname));
+	m->bridge = b;
+	m->nsid = l.link_nsid;
+	m->peer_ifindex = l.link;
+	m->up = l.up;
+	return member_fill(c, m);
+}
+
+static int int_cmp(const void *a, const void *b)
+{
+	int x = *(const int *)a, y = *(const int *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* The ports the events named: in our namespace by ifindex, in a peer's
+ * by the namespace id of the ports whose peer lives there. */
+static int touched_ports(const struct icc_disc *d, int *v, size_t *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < d->nt; i++) {
+		if (d->t[i].nsid < 0) {
+			v[n++] = d->t[i].ifindex;
+			continue;
+		}
+		for (size_t j = 0; j < d->w.n; j++) {
+			if (d->w.v[j].nsid != d->t[i].nsid)
+				continue;
+			if (n == 3 * DISC_TOUCHES)
+				return -ESTALE;	/* too many: look at all */
+			v[n++] = d->w.v[j].ifindex;
+		}
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), int_cmp);
+	*out = n;
+	return 0;
+}
+
+static int disc_events(struct icc_disc *d, struct icc_diags *warn)
+{
+	int v[3 * DISC_TOUCHES];
+	size_t n = 0;
+	int ret = self_nsid(&d->c) == d->self_nsid ? 0 : -ESTALE;
+
+	d->c.warn = warn;
+	if (ret == 0 && d->host)
+		ret = host_check(d);
+	if (ret == 0)
+		ret = touched_ports(d, v, &n);
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		if (i && v[i] == v[i - 1])
+			continue;
+		ret = port_again(d, v[i]);
+		cands_unpin(&d->c);
+	}
+	if (ret == 0 && d->w.n)
+		qsort(d->w.v, d->w.n, sizeof(*d->w.v), member_cmp);
+	d->nt = 0;
+	d->host = false;
+	return ret;
+}
+
+int disc_run(struct icc_disc *d, const struct icc_policy *p,
+	     struct icc_world *w, bool *full, struct icc_diags *warn)
+{
+	int ret = -ESTALE;
+
+	*full = d->full || p != d->p || mono_ms() - d->full_at >= DISC_FULL_MS;
+	if (!*full)
+		ret = disc_events(d, warn);
+	if (ret == -ESTALE) {
+		*full = true;
+		ret = disc_full(d, p, warn);
+	}
+	if (ret < 0) {
+		d->full = true;
+		return ret;
+	}
+	*w = d->w;
+	w->borrowed = true;
+	w->host = d->c.host.v;
+	w->nhost = d->c.host.n;
+	w->host6 = d->c.host6.v;
+	w->nhost6 = d->c.host6.n;
+	return 0;
 }

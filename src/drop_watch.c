@@ -22,6 +22,8 @@
 struct drop_watch {
 	struct droplog *l;
 	struct droplog_names *names;	/* NULL until the first reconcile */
+	const struct icc_policy *p;	/* the last reconcile's, if names lag */
+	const struct icc_binding *bind;
 };
 
 int drop_watch_open(struct drop_watch **out)
@@ -44,10 +46,28 @@ int drop_watch_fd(const struct drop_watch *w)
 	return droplog_fd(w->l);
 }
 
+/*
+ * Who each address is, made again when a drop first needs it after a
+ * reconcile: not for every event (ten thousand names take milliseconds).
+ * Out of memory: the names of an earlier reconcile serve a while longer.
+ */
+static void names_fresh(struct drop_watch *w)
+{
+	struct droplog_names *t;
+
+	if (!w->p || droplog_names_new(&t, w->p, w->bind) < 0)
+		return;
+	droplog_names_free(w->names);
+	w->names = t;
+	w->p = NULL;
+	w->bind = NULL;
+}
+
 static const char *addr_name(int family, const union icc_drop_addr *a, void *data)
 {
-	const struct drop_watch *w = data;
+	struct drop_watch *w = data;
 
+	names_fresh(w);
 	return droplog_names_find(w->names, family, a);
 }
 
@@ -82,13 +102,8 @@ void drop_watch_read(struct drop_watch *w, int64_t now_ms)
 void drop_watch_names(struct drop_watch *w, const struct icc_policy *p,
 		      const struct icc_binding *bind)
 {
-	struct droplog_names *t;
-
-	/* Out of memory: the names of the last reconcile serve a while longer. */
-	if (droplog_names_new(&t, p, bind) < 0)
-		return;
-	droplog_names_free(w->names);
-	w->names = t;
+	w->p = p;
+	w->bind = bind;
 }
 
 void drop_watch_close(struct drop_watch *w)

@@ -45,11 +45,18 @@ struct droplog {
 	int count;
 };
 
-/* The request header for our group: NFULNL_MSG_CONFIG, acked. */
+/*
+ * The request header for our group: NFULNL_MSG_CONFIG, acked. The whole
+ * buffer is zeroed: libmnl leaves the padding after a short attribute as
+ * it was, and stray stack bytes would go to the kernel (valgrind).
+ */
 static struct nlmsghdr *config_put(char *buf, unsigned seq)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
 	struct nfgenmsg *g;
+
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = (NFNL_SUBSYS_ULOG << 8) | NFULNL_MSG_CONFIG;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;

@@ -81,6 +81,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	struct daemon_opts o = { .config = DEFAULT_CONFIG, .ready_fd = -1 };
+	const char *v = getenv("ICC_POLICYD_VERIFY");
 	char *end;
 	int c;
 
@@ -106,6 +107,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	o.verify = v && !strcmp(v, "1");
 	if (!o.foreground && !getenv("NOTIFY_SOCKET"))
 		return background(&o);
 	return daemon_run(&o);

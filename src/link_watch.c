@@ -2,6 +2,7 @@
 /* Link and address events with libnl-3 (see daemon.h). */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
@@ -11,22 +12,43 @@
 #include <netlink/msg.h>
 
 #include "daemon.h"
+#include "icc/discover.h"
 
 struct link_watch {
 	struct nl_sock *sk;
-	int events;
 };
 
-static int on_msg(struct nl_msg *msg, void *arg)
+/* What one message names: the port (or peer) whose facts it changes. */
+static void on_msg(struct icc_disc *disc, const struct nlmsghdr *nlh, int nsid)
 {
-	struct link_watch *w = arg;
-	int type = nlmsg_hdr(msg)->nlmsg_type;
+	int type = nlh->nlmsg_type;
 
-	/* Any of these may change who is behind a port or its addresses. */
-	if (type == RTM_NEWLINK || type == RTM_DELLINK ||
-	    type == RTM_NEWADDR || type == RTM_DELADDR)
-		w->events++;
-	return NL_OK;
+	if ((type == RTM_NEWLINK || type == RTM_DELLINK) &&
+	    nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifinfomsg))) {
+		const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+
+		disc_touch(disc, nsid, ifi->ifi_index, false);
+	} else if ((type == RTM_NEWADDR || type == RTM_DELADDR) &&
+		   nlh->nlmsg_len >= NLMSG_LENGTH(sizeof(struct ifaddrmsg))) {
+		const struct ifaddrmsg *ifa = NLMSG_DATA(nlh);
+
+		disc_touch(disc, nsid, (int)ifa->ifa_index, true);
+	}
+}
+
+/* The namespace a message comes from: the id the kernel attaches, or ours. */
+static int msg_nsid(struct msghdr *msg)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(msg); c; c = CMSG_NXTHDR(msg, c))
+		if (c->cmsg_level == SOL_NETLINK &&
+		    c->cmsg_type == NETLINK_LISTEN_ALL_NSID &&
+		    c->cmsg_len >= CMSG_LEN(sizeof(int))) {
+			int nsid;
+
+			memcpy(&nsid, CMSG_DATA(c), sizeof(nsid));
+			return nsid;
+		}
+	return -1;
 }
 
 static int listen_all_nsid(struct nl_sock *sk)
@@ -51,15 +73,9 @@ int link_watch_open(struct link_watch **out, int rcvbuf)
 	if (!w || !(w->sk = nl_socket_alloc()))
 		goto fail;
 	nl_socket_disable_seq_check(w->sk);
-	/*
-	 * Peer-namespace events carry the namespace id as ancillary data;
-	 * libnl only reserves room for it when credentials are passed too.
-	 */
-	nl_socket_modify_cb(w->sk, NL_CB_VALID, NL_CB_CUSTOM, on_msg, w);
 	ret = -ECONNREFUSED;
 	if (nl_connect(w->sk, NETLINK_ROUTE) < 0)
 		goto fail;
-	nl_socket_set_passcred(w->sk, 1);
 	ret = -EPERM;
 	if (nl_socket_add_memberships(w->sk, RTNLGRP_LINK, RTNLGRP_IPV4_IFADDR,
 				       RTNLGRP_IPV6_IFADDR, 0) < 0 ||
@@ -83,22 +99,41 @@ int link_watch_fd(const struct link_watch *w)
 	return nl_socket_get_fd(w->sk);
 }
 
-int link_watch_read(struct link_watch *w)
+/*
+ * Read with recvmsg(), not libnl: peer-namespace events carry their
+ * namespace id as ancillary data, which libnl does not hand on.
+ */
+int link_watch_read(struct link_watch *w, struct icc_disc *disc)
 {
-	int ret;
+	static char buf[32768];	/* a notification fits in a page or two */
+	char ctl[CMSG_SPACE(sizeof(int))];
+	int events = 0;
 
-	w->events = 0;
 	for (int i = 0; i < 4096; i++) {
-		ret = nl_recvmsgs_default(w->sk);
-		if (ret == -NLE_AGAIN)
-			break;
-		/* libnl reports the kernel's ENOBUFS as NLE_NOMEM. */
-		if (ret == -NLE_NOMEM)
-			return -ENOBUFS;
-		if (ret < 0)
-			return -EIO;
+		struct sockaddr_nl sa;
+		struct iovec iov = { buf, sizeof(buf) };
+		struct msghdr msg = { &sa, sizeof(sa), &iov, 1, ctl, sizeof(ctl), 0 };
+		ssize_t len = recvmsg(nl_socket_get_fd(w->sk), &msg, MSG_DONTWAIT);
+		int nsid;
+
+		if (len < 0 && errno == EINTR)
+			continue;
+		if (len < 0)
+			return errno == EAGAIN ? events : -errno;
+		if (msg.msg_flags & MSG_TRUNC)
+			return -ENOBUFS;	/* a lost message is a lost event */
+		if (sa.nl_pid != 0)
+			continue;		/* only the kernel tells us news */
+		nsid = msg_nsid(&msg);
+		int left = (int)len;
+
+		for (struct nlmsghdr *nlh = (struct nlmsghdr *)buf;
+		     NLMSG_OK(nlh, left); nlh = NLMSG_NEXT(nlh, left)) {
+			on_msg(disc, nlh, nsid);
+			events++;
+		}
 	}
-	return w->events;
+	return events;
 }
 
 void link_watch_close(struct link_watch *w)

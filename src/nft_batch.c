@@ -518,7 +518,7 @@ int nft_commit(struct icc_nft *n, const struct icc_diff *d, const char *file,
 	 */
 	if (ret == 0 && genid && nft_genid(n, &now) == 0 &&
 	    now == (genid + 1 ? genid + 1 : 1))
-		nft_cache_put(n, now, d->want, true);
+		nft_cache_commit(n, genid, now, d);
 	else if (ret == 0)
 		nft_cache_put(n, 0, NULL, false);
 	return ret;

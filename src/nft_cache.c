@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include "icc/diff.h"
 #include "nft_int.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -372,4 +373,30 @@ void nft_cache_put(struct icc_nft *n, uint32_t genid,
 	/* Only a commit leaves a file: diff and dry runs write nothing. */
 	if (committed && rs && n->cache == ICC_CACHE_FILE && n->cached)
 		file_put(n, genid, rs);
+}
+
+void nft_cache_commit(struct icc_nft *n, uint32_t was, uint32_t now,
+		      const struct icc_diff *d)
+{
+	if (!d->partial) {
+		nft_cache_put(n, now, d->want, true);
+		return;
+	}
+	/* A part of the ruleset: only the copy in memory can take it. */
+	if (n->cache == ICC_CACHE_MEMORY && n->cached && n->cached_gen == was &&
+	    ruleset_patch(n->cached, d) == 0) {
+		n->cached_gen = now;
+		n->cached->genid = now;
+		return;
+	}
+	put_mem(n, 0, NULL);
+}
+
+int nft_cache_current(struct icc_nft *n, uint32_t *genid)
+{
+	int ret = nft_genid(n, genid);
+
+	if (ret < 0)
+		return ret;
+	return n->cached && n->cached_gen == *genid ? 0 : -ESTALE;
 }

@@ -26,6 +26,11 @@ struct icc_nft {
  * when our own commit made it so, which alone also writes the file.
  */
 int nft_cache_get(struct icc_nft *n, uint32_t genid, struct icc_ruleset **out);
+/* After a commit that moved the generation from was to now: remember what
+ * d made live (a partial d patches the copy in memory, or forgets it). */
+struct icc_diff;
+void nft_cache_commit(struct icc_nft *n, uint32_t was, uint32_t now,
+		      const struct icc_diff *d);
 void nft_cache_put(struct icc_nft *n, uint32_t genid,
 		   const struct icc_ruleset *rs, bool committed);
 

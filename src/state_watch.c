@@ -23,6 +23,7 @@
 struct state_watch {
 	int fd;
 	int top[2];		/* wd of Docker's containers folder, LXC's folder */
+	int names[2];		/* wd of the netns folders (state_watch_names) */
 };
 
 /* Watches dir/name (a container's folder); a vanished one is no error. */
@@ -62,7 +63,7 @@ int state_watch_open(struct state_watch **out, const char *docker,
 
 	if (!w)
 		return -ENOMEM;
-	w->top[0] = w->top[1] = -1;
+	w->top[0] = w->top[1] = w->names[0] = w->names[1] = -1;
 	w->fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (w->fd < 0) {
 		ret = -errno;
@@ -76,6 +77,31 @@ int state_watch_open(struct state_watch **out, const char *docker,
 	}
 	*out = w;
 	return 0;
+}
+
+/*
+ * The folders of namespace names: a name removed while its namespace
+ * lives on makes no netlink event, and kept discovery would go on naming
+ * the port by it. Called after every full look: a folder made since (ip
+ * netns makes /run/netns on first use) is then watched too.
+ */
+void state_watch_names(struct state_watch *w, const char *netns,
+		       const char *docker_netns)
+{
+	w->names[0] = inotify_add_watch(w->fd, netns, DIR_EVENTS);
+	w->names[1] = inotify_add_watch(w->fd, docker_netns, DIR_EVENTS);
+}
+
+/*
+ * Only a name that goes matters there: a new name is a new namespace,
+ * which the ports' events name (or, for a port already there, the rescan
+ * of unknown ports finds it). Other tools' `ip netns add` is no news.
+ */
+static bool name_news(const struct state_watch *w, const struct inotify_event *ev)
+{
+	if (ev->wd < 0 || (ev->wd != w->names[0] && ev->wd != w->names[1]))
+		return true;
+	return ev->mask & (IN_DELETE | IN_MOVED_FROM);
 }
 
 int state_watch_fd(const struct state_watch *w)
@@ -118,7 +144,7 @@ int state_watch_read(struct state_watch *w, const char *docker, const char *lxc)
 				events++;
 			else
 				on_event(w, ev, docker, lxc);
-			events += !(ev->mask & IN_IGNORED);
+			events += !(ev->mask & IN_IGNORED) && name_news(w, ev);
 			p += sizeof(*ev) + ev->len;
 		}
 	}

@@ -113,40 +113,48 @@ static bool is_static_owner(const struct icc_policy *p,
 	return false;
 }
 
-static size_t claims_count(const struct icc_policy *p, const struct icc_world *w)
+static size_t claims_count(const struct icc_world *w)
 {
-	size_t n = 2 * p->ncontainers;
+	size_t n = 0;
 
 	for (size_t i = 0; i < w->n; i++)
 		n += member_naddrs(&w->v[i], true);
 	return n;
 }
 
+/* The static ip's claim (-1), if a port claims that address too. */
+static void claim_static(struct claim *v, size_t np, size_t *n, unsigned bridge,
+			 struct addr a)
+{
+	uint8_t key[KEY_LEN];
+	size_t at;
+
+	addr_key(key, bridge, a);
+	at = claim_find(v, np, key);
+	/* room for np more: each of the np keys is one static ip's at most */
+	if (at == np || memcmp(v[at].key, key, KEY_LEN) || *n == 2 * np)
+		return;
+	memcpy(v[*n].key, key, KEY_LEN);
+	v[(*n)++].member = -1;
+}
+
 /*
- * Static ips (-1) and the addresses ports hold (link-local ones too);
- * with all, every port's claim, else not the claim of a static container
- * on its own ip.
+ * The addresses ports hold (link-local ones too) and the static ips (-1)
+ * that one of them holds too; with all, every port's claim, else not the
+ * claim of a static container on its own ip. Only port addresses are
+ * ever looked up: a static ip no port holds would change no answer, and
+ * a policy may have ten thousand of them.
  */
 static struct claim *claims_make(const struct icc_policy *p,
 				 const struct icc_world *w, bool all, size_t *n)
 {
-	struct claim *v = calloc(claims_count(p, w) + 1, sizeof(*v));
+	/* a port's claim matches one static ip at most (check refuses twins) */
+	struct claim *v = calloc(2 * claims_count(w) + 1, sizeof(*v));
+	size_t np;
 
 	*n = 0;
 	if (!v)
 		return NULL;
-	for (size_t i = 0; i < p->ncontainers; i++) {
-		const struct icc_container *ct = &p->containers[i];
-
-		if (ct->ident != ICC_ID_IP)
-			continue;
-		v[*n].member = -1;
-		addr_key(v[(*n)++].key, ct->bridge, (struct addr){ false, &ct->ip });
-		if (!ct->has_ip6)
-			continue;
-		v[*n].member = -1;
-		addr_key(v[(*n)++].key, ct->bridge, (struct addr){ true, &ct->ip6 });
-	}
 	for (size_t i = 0; i < w->n; i++)
 		for (size_t j = 0; j < member_naddrs(&w->v[i], true); j++) {
 			struct addr a = member_addr(&w->v[i], j);
@@ -156,7 +164,20 @@ static struct claim *claims_make(const struct icc_policy *p,
 			v[*n].member = (long)i;
 			addr_key(v[(*n)++].key, w->v[i].bridge, a);
 		}
-	qsort(v, *n, sizeof(*v), claim_cmp);
+	if (!(np = *n))
+		return v;
+	qsort(v, np, sizeof(*v), claim_cmp);
+	for (size_t i = 0; i < p->ncontainers; i++) {
+		const struct icc_container *ct = &p->containers[i];
+
+		if (ct->ident != ICC_ID_IP)
+			continue;
+		claim_static(v, np, n, ct->bridge, (struct addr){ false, &ct->ip });
+		if (ct->has_ip6)
+			claim_static(v, np, n, ct->bridge, (struct addr){ true, &ct->ip6 });
+	}
+	if (*n > np)
+		qsort(v, *n, sizeof(*v), claim_cmp);
 	return v;
 }
 
@@ -239,20 +260,29 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 
 	if (!b || !v)
 		goto out;
+	/*
+	 * A static container has its ip and nothing else: the policy's own,
+	 * lent (read only: bind_add() never touches a static container).
+	 */
 	for (size_t i = 0; i < p->ncontainers; i++) {
 		const struct icc_container *ct = &p->containers[i];
 
-		if (ct->ident == ICC_ID_IP &&
-		    (bind_add(&b[i], (struct addr){ false, &ct->ip }) < 0 ||
-		     (ct->has_ip6 && bind_add(&b[i], (struct addr){ true, &ct->ip6 }) < 0)))
-			goto out;
+		if (ct->ident == ICC_ID_IP)
+			b[i] = (struct icc_binding){ (struct in_addr *)&ct->ip, 1,
+						     ct->has_ip6 ? (struct in6_addr *)&ct->ip6 : NULL,
+						     ct->has_ip6, true };
 	}
 	for (size_t i = 0; i < w->n; i++)
 		if ((ret = bind_member(p, w, i, v, nv, b, warn)) < 0)
 			goto out;
 	for (size_t i = 0; i < p->ncontainers; i++) {
-		qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), in_addr_cmp);
-		qsort(b[i].addrs6, b[i].n6, sizeof(*b[i].addrs6), in6_addr_cmp);
+		if (b[i].borrowed)
+			continue;
+		/* qsort() wants a base even for no entries (UBSan) */
+		if (b[i].n)
+			qsort(b[i].addrs, b[i].n, sizeof(*b[i].addrs), in_addr_cmp);
+		if (b[i].n6)
+			qsort(b[i].addrs6, b[i].n6, sizeof(*b[i].addrs6), in6_addr_cmp);
 	}
 	*out = b;
 	b = NULL;
@@ -384,6 +414,8 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 void bindings_free(struct icc_binding *b, size_t n)
 {
 	for (size_t i = 0; b && i < n; i++) {
+		if (b[i].borrowed)
+			continue;
 		free(b[i].addrs);
 		free(b[i].addrs6);
 	}

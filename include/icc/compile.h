@@ -15,6 +15,7 @@ struct icc_binding {
 	size_t n;
 	struct in6_addr *addrs6;	/* the same for IPv6 (global, in the subnet) */
 	size_t n6;
+	bool borrowed;			/* the policy's own ip: not freed */
 };
 
 /*
@@ -29,6 +30,19 @@ struct icc_binding {
  */
 int compile_policy(const struct icc_policy *p, const struct icc_binding *bind,
 		   struct icc_ruleset **out);
+
+/*
+ * Only the part of compile_policy() that the addresses of named and
+ * labelled containers change: the bridges' own elements, and those of
+ * every link, publish and egress rule that involves such a container.
+ * The rest (links between containers with static ips, say) is the same
+ * whatever runs, and its elements never equal these: an address is
+ * bound to one container only, and a discovered one is never a static
+ * container's (world_bind()). icc-policyd diffs two of these between
+ * events instead of the whole ruleset.
+ */
+int compile_dynamic(const struct icc_policy *p, const struct icc_binding *bind,
+		    struct icc_ruleset **out);
 
 /*
  * The elements of one link (publish false) or one publish (true) alone,

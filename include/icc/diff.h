@@ -26,6 +26,7 @@ struct icc_diff {
 	enum icc_diff_mode mode;
 	const struct icc_ruleset *want, *live;	/* borrowed */
 	struct icc_set_diff sets[ICC_NSETS];
+	bool partial;		/* want and live are compile_dynamic()'s */
 };
 
 /*
@@ -36,6 +37,13 @@ struct icc_diff {
 int diff_compute(const struct icc_ruleset *want, const struct icc_ruleset *live,
 		 struct icc_diff *d);
 void diff_free(struct icc_diff *d);
+/*
+ * Applies d's element changes to rs, a whole ruleset that d->live is part
+ * of (icc-policyd keeps what is live so, between events). Returns 0,
+ * -ENOENT / -EEXIST when rs does not hold what d->live says it does
+ * (then rs is no longer to be trusted), or -ENOMEM.
+ */
+int ruleset_patch(struct icc_ruleset *rs, const struct icc_diff *d);
 /* Number of changes (a create or replace counts at least one). */
 size_t diff_count(const struct icc_diff *d);
 /* "+ ..." / "- ..." lines in nft syntax. */
@@ -44,6 +52,8 @@ void diff_print(FILE *f, const struct icc_diff *d);
 /*
  * Sends d as one transaction, guarded by live->genid: if the ruleset
  * changed since it was read, returns -ERESTART and nothing is changed.
+ * What the kernel then holds is remembered (nft_set_cache()): want, or
+ * for a partial diff the remembered ruleset with d applied.
  * Kernel errors go into err with the policy line of the failing object
  * where one is known. Returns 0 or -errno.
  */

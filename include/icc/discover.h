@@ -58,6 +58,7 @@ struct icc_world {
 	size_t nhost;
 	struct in6_addr *host6;
 	size_t nhost6;
+	bool borrowed;			/* disc_run()'s: world_free() leaves it */
 };
 
 /*
@@ -68,6 +69,26 @@ struct icc_world {
 int discover(const struct icc_policy *p, struct icc_world *w,
 	     struct icc_diags *warn);
 void world_free(struct icc_world *w);
+
+/*
+ * icc-policyd's discovery, kept between events: disc_touch() notes what a
+ * link or address event named (nsid -1: our namespace; addr: an address
+ * event), and disc_run() looks again only at those ports, checking every
+ * kept fact it relies on against the kernel. Anything it cannot account
+ * for (a managed bridge changed, our own addresses changed, a namespace
+ * no candidate had, a candidate gone stale, too many events, a minute
+ * since the last full look, or disc_resync()) makes it discover
+ * everything, as discover() does. *full says which it did. w is a view
+ * of d's own world, valid until the next call; world_free() on it only
+ * forgets it.
+ */
+struct icc_disc;
+int disc_new(struct icc_disc **out);
+void disc_free(struct icc_disc *d);
+void disc_touch(struct icc_disc *d, int nsid, int ifindex, bool addr);
+void disc_resync(struct icc_disc *d);
+int disc_run(struct icc_disc *d, const struct icc_policy *p,
+	     struct icc_world *w, bool *full, struct icc_diags *warn);
 
 /*
  * The addresses of every policy container (bind[i] for container i), as

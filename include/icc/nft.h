@@ -59,5 +59,10 @@ void nft_set_cache(struct icc_nft *n, enum icc_nft_cache mode);
  * elements of our sets, and the generation id. Returns 0 or -errno.
  */
 int nft_read(struct icc_nft *n, struct icc_ruleset **out);
+/*
+ * Asks the generation: 0 when what nft_read() would answer is the
+ * remembered copy (nothing but our own commits since), -ESTALE when not.
+ */
+int nft_cache_current(struct icc_nft *n, uint32_t *genid);
 
 #endif

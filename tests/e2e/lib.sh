@@ -44,13 +44,23 @@ E2E_TMP=
 E2E_PIDS=()
 E2E_NS=()
 PYTHON=${PYTHON:-}
+E2E_REPORTS=
+# E2E_SLOW=N multiplies every bounded wait on the daemon (wait_until,
+# within, daemon_start): 10 under valgrind unless set.
+E2E_SLOW=${E2E_SLOW:-}
+DAEMON_COMM=icc-policyd
 _tap_n=0
 _tap_plan=0
 _tap_fail=0
 
 # ---------------------------------------------------------------- TAP
 
-plan() { _tap_plan=$1; echo "1..$1"; }
+# With reports checked (see e2e_reports_init) the plan is printed at the
+# end, after the report lines.
+plan() {
+	_tap_plan=$1
+	[ -n "$E2E_REPORTS" ] || echo "1..$1"
+}
 
 _tap_line() {	# status desc
 	_tap_n=$((_tap_n + 1))
@@ -151,6 +161,11 @@ e2e_init() {
 	# the kernel, so "in sync" checks what the kernel holds. t-cache.sh
 	# tests the record.
 	export ICC_POLICY_CACHE=off
+	# icc-policyd checks each reconcile it makes the short way between
+	# events against the whole plan made from nothing (src/verify.c);
+	# a "verify:" line in its log fails the test (e2e_cleanup).
+	export ICC_POLICYD_VERIFY=${ICC_POLICYD_VERIFY:-1}
+	e2e_reports_init
 	trap e2e_cleanup EXIT
 	trap 'exit 130' INT TERM
 }
@@ -163,12 +178,119 @@ e2e_cleanup() {
 	for p in "${E2E_PIDS[@]}"; do
 		wait "$p" 2>/dev/null
 	done
+	[ -n "$E2E_REPORTS" ] && _stop_leftovers
 	for n in "${E2E_NS[@]}"; do
 		ip netns del "$n" 2>/dev/null
 	done
-	[ -n "$E2E_TMP" ] && rm -rf "$E2E_TMP"
+	if [ -n "$DAEMON_LOG" ] && grep -q 'verify:' "$DAEMON_LOG" 2>/dev/null; then
+		diag "icc-policyd's short way between events differed from the whole plan:"
+		grep -A20 'verify:' "$DAEMON_LOG" | head -60 | sed 's/^/# /'
+		rc=1
+	fi
 	_tap_finish || rc=1
+	if [ -n "$E2E_REPORTS" ] && [ "$_tap_plan" -gt 0 ]; then
+		_check_reports
+		echo "1..$_tap_n"
+	fi
+	[ -n "$E2E_TMP" ] && rm -rf "$E2E_TMP"
 	exit "$rc"
+}
+
+# ---------------------------------------------------------------- reports
+# Under the sanitizers (ICC_SANITIZE=yes: a build configured with
+# --enable-sanitize, `make check-sanitize`) or valgrind (ICC_VALGRIND=yes,
+# `make check-valgrind`), every process of the test leaves its reports in
+# $ICC_REPORT_DIR/TEST (TEST is the script's name, -6 for the IPv6 twin),
+# and the test ends with report lines: one saying that no sanitizer
+# report appeared, or one per icc-policyd run under valgrind. A report
+# counts even when the test ignores the exit status of the process that
+# made it (a daemon stopped by the cleanup, say).
+
+e2e_reports_init() {
+	local name
+	[ "${ICC_SANITIZE:-}" = yes ] || [ "${ICC_VALGRIND:-}" = yes ] || return 0
+	name=$(basename "$0" .sh)
+	[ "$E2E_FAMILY" = 6 ] && name=$name-6
+	E2E_REPORTS=${ICC_REPORT_DIR:-${TMPDIR:-/tmp}/icc-reports}/$name
+	rm -rf "$E2E_REPORTS"
+	mkdir -p "$E2E_REPORTS" || bail "cannot make $E2E_REPORTS"
+	if [ "${ICC_SANITIZE:-}" = yes ]; then
+		# Reports go to files (asan.PID) as well as failing the process.
+		export ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}:log_path=$E2E_REPORTS/asan"
+		export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:abort_on_error=1:print_stacktrace=1}:log_path=$E2E_REPORTS/asan"
+	fi
+	if [ "${ICC_VALGRIND:-}" = yes ]; then
+		command -v valgrind >/dev/null 2>&1 || skip_or_bail "valgrind not installed"
+		# The daemon runs as tests/e2e/valgrind-policyd.sh: valgrind
+		# with the real binary, a log per process (vg.PID).
+		export ICC_VG_DAEMON=$ICC_POLICYD ICC_VG_LOGS=$E2E_REPORTS
+		ICC_POLICYD=$E2E_DIR/valgrind-policyd.sh
+		DAEMON_COMM=memcheck-amd64-	# what ps shows for it
+		E2E_SLOW=${E2E_SLOW:-10}
+	fi
+}
+
+# _stop_leftovers: SIGTERM to whatever still runs in our namespaces (a
+# detached daemon, a server), then wait (bounded) until it is gone, so that
+# its leak check has run and its report is written.
+_stop_leftovers() {
+	local n p left i
+	for i in $(seq 100); do
+		left=
+		for n in "${E2E_NS[@]}"; do
+			for p in $(ip netns pids "$n" 2>/dev/null); do
+				left="$left $p"
+				[ "$i" = 1 ] && kill "$p" 2>/dev/null
+			done
+		done
+		[ -z "$left" ] && return 0
+		sleep 0.2
+	done
+	diag "still running after 20 s in our namespaces:$left"
+}
+
+# _vg_verdict LOG: one TAP line for one icc-policyd run under valgrind.
+_vg_verdict() {
+	local log=$1 pid cmd d
+	pid=${log##*.}
+	cmd=$(sed -n 's/^==[0-9]*== Command: //p' "$log" | head -1)
+	d="valgrind: icc-policyd pid $pid (${cmd#* })"
+	if grep -q '== ERROR SUMMARY: 0 errors' "$log" &&
+		! grep -Eq '== +definitely lost: [1-9]' "$log"; then
+		pass "$d: 0 errors, nothing definitely lost"
+	elif grep -q '== ERROR SUMMARY:' "$log"; then
+		fail "$d: errors or leaks" "$(cat "$log")"
+	elif kill -0 "$pid" 2>/dev/null; then
+		fail "$d: still running at the end of the test"
+	elif grep -Eq '^==[0-9]+== (Invalid|Conditional jump|Use of uninitialised|Syscall param|Mismatched|Source and destination|Argument|Process terminating)' "$log"; then
+		fail "$d: errors before it was killed" "$(cat "$log")"
+	else
+		# SIGKILL (t-daemon's kill -9, t-crash) leaves no summary.
+		pass "$d: killed with SIGKILL, no error before"
+	fi
+}
+
+_check_reports() {
+	local f n=0 out=()
+	if [ "${ICC_SANITIZE:-}" = yes ]; then
+		for f in "$E2E_REPORTS"/asan.*; do
+			[ -f "$f" ] || continue
+			out+=("--- $f" "$(cat "$f")")
+		done
+		if [ ${#out[@]} -eq 0 ]; then
+			pass "no AddressSanitizer, LeakSanitizer or UBSan report from any process of this test"
+		else
+			fail "sanitizer reports from processes of this test (in $E2E_REPORTS)" "${out[@]}"
+		fi
+	fi
+	if [ "${ICC_VALGRIND:-}" = yes ]; then
+		for f in "$E2E_REPORTS"/vg.*; do
+			[ -f "$f" ] || continue
+			_vg_verdict "$f"
+			n=$((n + 1))
+		done
+		[ "$n" -gt 0 ] || fail "valgrind: icc-policyd ran under valgrind (no log in $E2E_REPORTS)"
+	fi
 }
 
 # a6 ADDR[/LEN]: the IPv6 twin of an IPv4 address or prefix of the
@@ -608,7 +730,7 @@ daemon_start() {
 		</dev/null >>"$DAEMON_LOG" 2>&1 &
 	DAEMON_PID=$!
 	E2E_PIDS+=("$DAEMON_PID")
-	for i in $(seq 100); do
+	for i in $(seq $((100 * ${E2E_SLOW:-1}))); do
 		grep -q "started: policy" "$DAEMON_LOG" 2>/dev/null && return 0
 		kill -0 "$DAEMON_PID" 2>/dev/null || return 1
 		sleep 0.05
@@ -628,7 +750,7 @@ daemon_log_since() { tail -n +"$(( $1 + 1 ))" "$DAEMON_LOG"; }
 # time. WAITED holds the milliseconds it took.
 WAITED=0
 wait_until() {
-	local limit=$1 t0 now
+	local limit=$(( $1 * ${E2E_SLOW:-1} )) t0 now
 	shift
 	t0=$(date +%s%N)
 	while :; do
@@ -651,7 +773,7 @@ within() {
 	local d=$1 limit=$2
 	shift 2
 	if wait_until "$limit" "$@"; then pass "$d"
-	else fail "$d" "not true after ${limit}s: $*"; fi
+	else fail "$d" "not true after $((limit * ${E2E_SLOW:-1}))s: $*"; fi
 }
 
 # rmcontainer NAME HOSTNS: as Docker stops one: the port goes, then the

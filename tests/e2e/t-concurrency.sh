@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 e2e_init
 
-plan 6
+plan 12
 
 topo_std
 serve db 5432 5433
@@ -92,3 +92,30 @@ wait "$writer"
 is "$rc" 0 "applies racing a foreign nft writer exit 0"
 is "$(ports)" "$portsB" "the last apply's policy is live"
 allowed tcp web 172.17.0.3 5433 "and enforced: web -> db:5433 allowed"
+
+# Deterministic (issue 7.6): another process changes our own table between
+# our read and our write. gdb stops apply at nft_commit(), after it has
+# read the live table and computed its diff; meanwhile nft deletes an
+# element that diff means to delete and adds one no policy has. The
+# transaction carries the generation it read, so the kernel refuses it
+# (ERESTART) and apply must read again and send a new diff: the stale one
+# would fail on the deleted element, and would leave the foreign one.
+icc_apply_or_bail H "$PA"
+set4=links$E2E_FAMILY
+gone=$(fam_text "172.17.0.2 . 172.17.0.3 . tcp . 5432")
+alien=$(fam_text "172.17.2.1 . 172.17.2.2 . tcp . 9")
+has_elem H "$set4" "$gone" || bail "policy a has no element $gone in $set4"
+nsx H gdb -q -batch -ex 'set breakpoint pending on' -ex 'break nft_commit' -ex run \
+	-ex "shell nft delete element inet icc $set4 '{ $gone }' && nft add element inet icc $set4 '{ $alien }' && echo foreign-change-made" \
+	-ex 'delete' -ex 'continue' --args "$ICC_POLICY" -v -c "$PB" apply \
+	>"$E2E_TMP/gdb.out" 2>&1
+out=$(cat "$E2E_TMP/gdb.out")
+like "$out" 'foreign-change-made' "the foreign change was made while apply was stopped before its commit"
+like "$out" 'changed after it was read; read it again and sent a new diff \(1 time\)' \
+	"apply noticed the change (ERESTART), read the table again and sent a new diff"
+like "$out" 'exited normally' "apply exits 0"
+no_elem H "$set4" "$alien" && pass "the foreign element is gone: the new diff was made from what the kernel held" ||
+	fail "the foreign element is gone: the new diff was made from what the kernel held" "$(nsx H nft list set inet icc "$set4")"
+is "$(ports)" "$portsB" "the table holds exactly policy b's links"
+icc H -c "$PB" diff
+is "$ICC_RC" 0 "diff after the retried apply: in sync"

@@ -189,7 +189,7 @@ kill "$squatter"; wait "$squatter" 2>/dev/null
 
 # ---- without -f: detach once the policy is live; a bad start says why
 daemon_pids() {
-	ip netns pids "$(ns H)" | xargs -r ps -o pid=,comm= -p | awk '$2 == "icc-policyd" { print $1 }'
+	ip netns pids "$(ns H)" | xargs -r ps -o pid=,comm= -p | awk -v c="$DAEMON_COMM" '$2 == c { print $1 }'
 }
 out=$(timeout 20 ip netns exec "$(ns H)" "$ICC_POLICYD" -c "$POL" 2>&1)
 is "$?" 0 "without -f the daemon starts, detaches and its parent exits 0"

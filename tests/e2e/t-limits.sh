@@ -31,9 +31,18 @@ icc_apply_or_bail H "$SMALL"
 before=$(nsx H nft -s list ruleset)
 
 # Address-space limits from too little to enough, 256 KB apart, until
-# three in a row are enough.
+# three in a row are enough. AddressSanitizer reserves terabytes of
+# address space for its shadow memory, so under it no such limit can
+# work: those rows are skipped (they run in the ordinary pass).
 refused=0 applied=0 bad="" run=0
-for kb in $(seq 8192 256 40960); do
+kbs=$(seq 8192 256 40960)
+if [ "${ICC_SANITIZE:-}" = yes ]; then
+	kbs=
+	for d in "some limits are too small" "some are enough" "every refusal says out of memory"; do
+		skip_one "$d" "address-space limits cannot work under AddressSanitizer"
+	done
+fi
+for kb in $kbs; do
 	[ "$run" -ge 3 ] && break
 	icc_apply_or_bail H "$SMALL"
 	ICC_RC=0
@@ -54,9 +63,11 @@ for kb in $(seq 8192 256 40960); do
 		run=0
 	fi
 done
-ok "some limits are too small: refused ($refused of them)" [ "$refused" -gt 0 ]
-ok "some are enough: applied whole ($applied of them)" [ "$applied" -gt 0 ]
-is "$bad" "" "every refusal says out of memory and left the ruleset byte for byte as it was"
+if [ "${ICC_SANITIZE:-}" != yes ]; then
+	ok "some limits are too small: refused ($refused of them)" [ "$refused" -gt 0 ]
+	ok "some are enough: applied whole ($applied of them)" [ "$applied" -gt 0 ]
+	is "$bad" "" "every refusal says out of memory and left the ruleset byte for byte as it was"
+fi
 
 # Enough memory: one transaction for all of it.
 icc_apply_or_bail H "$SMALL"

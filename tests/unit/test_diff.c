@@ -21,6 +21,7 @@
 
 #include "icc/compile.h"
 #include "icc/diff.h"
+#include "icc/discover.h"
 
 #define NAME	"t.conf"
 
@@ -583,6 +584,156 @@ static void test_many(void **state)
 	ruleset_free(live);
 }
 
+/*
+ * icc-policyd between events (compile_dynamic, ruleset_patch): the whole
+ * ruleset for one set of running containers, patched with the difference
+ * of the dynamic parts, is the whole ruleset for another. Containers with
+ * static ips and named ones, linked every way, with publishes and egress
+ * rules of both, over 200 pairs of random bindings (a fixed seed).
+ */
+#define DYN_POLICY \
+	"version = 1;\n" \
+	"bridges = ( { name = \"docker0\"; subnet = [ \"172.17.0.0/16\", \"fd00:17::/64\" ]; uplink = \"eth0\"; egress = false; },\n" \
+	"  { name = \"lxcbr0\"; subnet = \"10.0.3.0/24\"; uplink = \"eth0\"; egress = false; } );\n" \
+	"containers = {\n" \
+	"  web = { bridge = \"docker0\"; ip = [ \"172.17.0.2\", \"fd00:17::2\" ]; };\n" \
+	"  db = { bridge = \"docker0\"; ip = \"172.17.0.3\"; };\n" \
+	"  a = { bridge = \"docker0\"; name = \"a\"; };\n" \
+	"  b = { bridge = \"docker0\"; name = \"b\"; };\n" \
+	"  x = { bridge = \"lxcbr0\"; name = \"x\"; };\n" \
+	"  old = { bridge = \"lxcbr0\"; ip = \"10.0.3.9\"; };\n" \
+	"};\n" \
+	"links = ( { from = \"web\"; to = \"db\"; ports = [ \"tcp/5432\", \"udp/100-200\" ]; },\n" \
+	"  { from = \"a\"; to = \"db\"; ports = [ \"tcp/5432\", \"tcp/5430-5431\", \"icmp\" ]; },\n" \
+	"  { from = \"web\"; to = \"b\"; ports = [ \"any\" ]; },\n" \
+	"  { from = \"a\"; to = \"b\"; ports = [ \"udp/53\", \"udp/50-52\" ]; },\n" \
+	"  { from = \"x\"; to = \"old\"; ports = [ \"tcp/22\" ]; },\n" \
+	"  { from = \"old\"; to = \"web\"; ports = [ \"tcp/80\" ]; } );\n" \
+	"publish = ( { container = \"web\"; port = \"tcp/80\"; host = \"0.0.0.0:80\"; allow_from = [ \"198.51.100.0/24\" ]; },\n" \
+	"  { container = \"a\"; port = \"tcp/443\"; host = \"0.0.0.0:443\"; allow_from = [ \"198.51.100.0/25\", \"198.51.100.128/25\" ]; },\n" \
+	"  { container = \"b\"; port = \"tcp/8080\"; host = \"127.0.0.1:8080\"; },\n" \
+	"  { container = \"x\"; port = \"udp/53\"; host = \"0.0.0.0:53\"; allow_from = [ \"0.0.0.0/0\" ]; } );\n" \
+	"egress = ( { from = \"a\"; to = \"203.0.113.0/24\"; ports = [ \"tcp/443\", \"tcp/440-442\" ]; },\n" \
+	"  { from = \"db\"; to = \"203.0.113.53\"; ports = [ \"udp/53\" ]; },\n" \
+	"  { from = \"x\"; to = \"0.0.0.0/0\"; ports = [ \"icmp\" ]; } );\n"
+
+/* Up to three of the addresses a container of bridge b may be given. */
+static void dyn_bind(struct icc_binding *bn, unsigned b, unsigned *seed)
+{
+	static const char *const v4[2][4] = {
+		{ "172.17.1.2", "172.17.1.3", "172.17.1.4", "172.17.1.5" },
+		{ "10.0.3.2", "10.0.3.3", "10.0.3.4", "10.0.3.5" } };
+	static const char *const v6[3] = { "fd00:17::12", "fd00:17::13", "fd00:17::14" };
+
+	memset(bn, 0, sizeof(*bn));
+	bn->addrs = calloc(4, sizeof(*bn->addrs));
+	bn->addrs6 = calloc(3, sizeof(*bn->addrs6));
+	assert_non_null(bn->addrs);
+	assert_non_null(bn->addrs6);
+	for (unsigned i = 0; i < 4; i++)
+		if (rand_r(seed) % 3 == 0)
+			inet_pton(AF_INET, v4[b][i], &bn->addrs[bn->n++]);
+	for (unsigned i = 0; b == 0 && i < 3; i++)
+		if (rand_r(seed) % 3 == 0)
+			inet_pton(AF_INET6, v6[i], &bn->addrs6[bn->n6++]);
+}
+
+/* A binding for every container: static ones get nothing (compile uses
+ * their ip), named ones random addresses of their bridge. */
+static struct icc_binding *dyn_binds(const struct icc_policy *p, unsigned *seed)
+{
+	struct icc_binding *b = calloc(p->ncontainers, sizeof(*b));
+
+	assert_non_null(b);
+	for (size_t i = 0; i < p->ncontainers; i++)
+		if (p->containers[i].ident != ICC_ID_IP)
+			dyn_bind(&b[i], p->containers[i].bridge, seed);
+	return b;
+}
+
+/* whole(from) + (dynamic(to) - dynamic(from)) == whole(to) */
+static void dyn_check(const struct icc_policy *p, const struct icc_binding *from,
+		      const struct icc_binding *to)
+{
+	struct icc_ruleset *w0 = NULL, *w1 = NULL, *d0 = NULL, *d1 = NULL;
+	struct icc_diff dd, check;
+
+	assert_int_equal(compile_policy(p, from, &w0), 0);
+	assert_int_equal(compile_policy(p, to, &w1), 0);
+	assert_int_equal(compile_dynamic(p, from, &d0), 0);
+	assert_int_equal(compile_dynamic(p, to, &d1), 0);
+	d0->present = d0->owned = d0->intact = true;
+	w1->present = w1->owned = w1->intact = true;
+	assert_int_equal(diff_compute(d1, d0, &dd), 0);
+	assert_int_equal(ruleset_patch(w0, &dd), 0);
+	assert_int_equal(diff_compute(w0, w1, &check), 0);
+	if (diff_count(&check)) {
+		char *buf = NULL;
+		size_t len = 0;
+		FILE *f = open_memstream(&buf, &len);
+
+		diff_print(f, &check);
+		fclose(f);
+		fail_msg("patched whole ruleset differs:\n%s", buf);
+	}
+	diff_free(&dd);
+	diff_free(&check);
+	ruleset_free(w0);
+	ruleset_free(w1);
+	ruleset_free(d0);
+	ruleset_free(d1);
+}
+
+static void test_dynamic_patch(void **state)
+{
+	struct icc_policy *p = policy_ok(DYN_POLICY);
+	unsigned seed = 6;
+
+	(void)state;
+	for (int round = 0; round < 200; round++) {
+		struct icc_binding *b0 = dyn_binds(p, &seed), *b1 = dyn_binds(p, &seed);
+
+		dyn_check(p, b0, b1);
+		dyn_check(p, b1, b0);
+		bindings_free(b0, p->ncontainers);
+		bindings_free(b1, p->ncontainers);
+	}
+	policy_free(p);
+}
+
+/* A patch that does not fit what it is applied to is refused. */
+static void test_patch_refused(void **state)
+{
+	struct icc_policy *p = policy_ok(DYN_POLICY);
+	unsigned seed = 1;
+	struct icc_binding *b = dyn_binds(p, &seed);
+	struct icc_ruleset *w = NULL, *d = NULL, *empty = ruleset_new();
+	struct icc_diff dd;
+
+	(void)state;
+	b[2].n = 1;	/* a: one address at least, so there is an element */
+	inet_pton(AF_INET, "172.17.1.9", &b[2].addrs[0]);
+	assert_int_equal(compile_policy(p, b, &w), 0);
+	assert_int_equal(compile_dynamic(p, b, &d), 0);
+	empty->present = empty->owned = empty->intact = true;
+	/* adding what w already has */
+	assert_int_equal(diff_compute(d, empty, &dd), 0);
+	assert_int_equal(ruleset_patch(w, &dd), -EEXIST);
+	diff_free(&dd);
+	/* deleting what an empty ruleset does not have */
+	d->present = d->owned = d->intact = true;
+	assert_int_equal(diff_compute(empty, d, &dd), 0);
+	ruleset_free(empty);
+	empty = ruleset_new();
+	assert_int_equal(ruleset_patch(empty, &dd), -ENOENT);
+	diff_free(&dd);
+	ruleset_free(empty);
+	ruleset_free(w);
+	ruleset_free(d);
+	bindings_free(b, p->ncontainers);
+	policy_free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -597,6 +748,8 @@ int main(void)
 		cmocka_unit_test(test_hand_built_live),
 		cmocka_unit_test(test_live_unmerged),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_dynamic_patch),
+		cmocka_unit_test(test_patch_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

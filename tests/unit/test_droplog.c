@@ -486,9 +486,9 @@ static void test_names(void **state)
 	inet_pton(AF_INET, "172.17.0.9", &cache);
 	inet_pton(AF_INET6, "fd00:17::9", &cache6);
 	/* policy order: web 0, db 1, cache 2 (as written) */
-	b[0] = (struct icc_binding){ web, 2, &web6, 1 };
-	b[1] = (struct icc_binding){ web, 1, NULL, 0 };	/* web is also db */
-	b[2] = (struct icc_binding){ &cache, 1, &cache6, 1 };
+	b[0] = (struct icc_binding){ web, 2, &web6, 1, false };
+	b[1] = (struct icc_binding){ web, 1, NULL, 0, false };	/* web is also db */
+	b[2] = (struct icc_binding){ &cache, 1, &cache6, 1, false };
 	assert_int_equal(droplog_names_new(&t, p, b), 0);
 	a = addr(AF_INET, "172.17.0.2");
 	assert_string_equal(droplog_names_find(t, AF_INET, &a), "web,db");

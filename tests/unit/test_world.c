@@ -58,7 +58,8 @@ static void member(struct icc_world *w, const char *ifname, const char *who,
 		assert_int_equal(inet_pton(AF_INET, addrs[m->naddrs],
 					   &m->addrs[m->naddrs]), 1);
 	m->containers = calloc(nct + 1, sizeof(*m->containers));
-	memcpy(m->containers, cts, nct * sizeof(*cts));
+	if (nct)	/* memcpy() wants a source even for nothing (UBSan) */
+		memcpy(m->containers, cts, nct * sizeof(*cts));
 	m->ncontainers = nct;
 }
 
