@@ -111,14 +111,25 @@ static bool skip_blank(struct parser *ps)
 	return true;
 }
 
+/*
+ * libconfig's flex scanner classes bytes as ASCII whatever the locale: so
+ * does this table (and a lookup per byte is cheaper than isalnum()).
+ */
+enum { C_START = 1, C_NAME = 2 };
+static const uint8_t cls[256] = {
+	['*'] = C_START | C_NAME, ['-'] = C_NAME, ['_'] = C_NAME,
+	['0' ... '9'] = C_NAME,
+	['A' ... 'Z'] = C_START | C_NAME, ['a' ... 'z'] = C_START | C_NAME,
+};
+
 static bool name_start(char c)
 {
-	return isalpha((unsigned char)c) || c == '*';
+	return cls[(unsigned char)c] & C_START;
 }
 
 static bool name_char(char c)
 {
-	return isalnum((unsigned char)c) || c == '*' || c == '-' || c == '_';
+	return cls[(unsigned char)c] & C_NAME;
 }
 
 static size_t digits(const char *s, const char *end)

@@ -5,12 +5,14 @@
  * compared with ours (differences become drift lines); elements of our
  * sets are read into a ruleset for the diff.
  */
+#include <endian.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <netinet/in.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/common.h>
@@ -351,75 +353,149 @@ static int set_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-static int elem_cb(const struct nlmsghdr *nlh, void *data)
+/*
+ * Set elements are read straight from the netlink attributes into the
+ * set: libnftnl's element objects cost about 300 bytes each, which made
+ * a dump of 100,000 elements icc-policyd's peak (30 MB of 47).
+ */
+struct elem_ctx {
+	struct reader *r;
+	struct icc_set *is;
+	int ret;
+};
+
+/* The NFTA_DATA_VALUE inside nest, or NULL; *len its length. */
+static const void *data_value(const struct nlattr *nest, uint16_t *len)
 {
-	return nftnl_set_elems_nlmsg_parse(nlh, data) < 0 ? MNL_CB_ERROR :
-							     MNL_CB_OK;
+	const struct nlattr *a;
+
+	mnl_attr_for_each_nested(a, nest)
+		if (mnl_attr_get_type(a) == NFTA_DATA_VALUE) {
+			*len = mnl_attr_get_payload_len(a);
+			return mnl_attr_get_payload(a);
+		}
+	return NULL;
 }
 
-/* Packs one kernel element the way struct icc_set stores it. */
-static bool elem_pack(const struct icc_set *is, struct nftnl_set_elem *el,
-		      uint8_t *out)
+/* A counter expression's values into c (other expressions: nothing). */
+static void expr_count(const struct nlattr *expr, struct icc_count *c)
 {
-	uint32_t klen = 0, elen = 0, dlen = 0;
-	const void *k = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY, &klen);
-	const void *e = NULL, *d = NULL;
+	const struct nlattr *a, *name = NULL, *data = NULL;
+
+	mnl_attr_for_each_nested(a, expr) {
+		if (mnl_attr_get_type(a) == NFTA_EXPR_NAME)
+			name = a;
+		else if (mnl_attr_get_type(a) == NFTA_EXPR_DATA)
+			data = a;
+	}
+	if (!name || !data || mnl_attr_validate(name, MNL_TYPE_NUL_STRING) < 0 ||
+	    strcmp(mnl_attr_get_str(name), "counter"))
+		return;
+	mnl_attr_for_each_nested(a, data) {
+		if (mnl_attr_validate(a, MNL_TYPE_U64) < 0)
+			continue;
+		if (mnl_attr_get_type(a) == NFTA_COUNTER_PACKETS)
+			c->packets = be64toh(mnl_attr_get_u64(a));
+		else if (mnl_attr_get_type(a) == NFTA_COUNTER_BYTES)
+			c->bytes = be64toh(mnl_attr_get_u64(a));
+	}
+}
+
+/* One kernel element (an NFTA_LIST_ELEM), packed as struct icc_set stores it. */
+struct kelem {
+	const void *k, *e, *d;
+	uint16_t klen, elen, dlen;
+	struct icc_count c;
+};
+
+static void kelem_parse(const struct nlattr *el, struct kelem *x)
+{
+	const struct nlattr *a, *b;
+
+	memset(x, 0, sizeof(*x));
+	mnl_attr_for_each_nested(a, el) {
+		switch (mnl_attr_get_type(a)) {
+		case NFTA_SET_ELEM_KEY:
+			x->k = data_value(a, &x->klen);
+			break;
+		case NFTA_SET_ELEM_KEY_END:
+			x->e = data_value(a, &x->elen);
+			break;
+		case NFTA_SET_ELEM_DATA:
+			x->d = data_value(a, &x->dlen);
+			break;
+		case NFTA_SET_ELEM_EXPR:	/* one expression */
+			expr_count(a, &x->c);
+			break;
+		case NFTA_SET_ELEM_EXPRESSIONS:	/* several */
+			mnl_attr_for_each_nested(b, a)
+				expr_count(b, &x->c);
+			break;
+		}
+	}
+}
+
+static bool kelem_pack(const struct icc_set *is, const struct kelem *x,
+		       uint8_t *out)
+{
 	size_t off = is->key_len;
 
-	if (is->def->interval)
-		e = nftnl_set_elem_get(el, NFTNL_SET_ELEM_KEY_END, &elen);
-	if (is->data_len)
-		d = nftnl_set_elem_get(el, NFTNL_SET_ELEM_DATA, &dlen);
-	if (!k || klen != is->key_len || (is->def->interval && elen != klen) ||
-	    (is->data_len && (!d || dlen != is->data_len)))
+	if (!x->k || x->klen != is->key_len ||
+	    (is->def->interval && (!x->e || x->elen != x->klen)) ||
+	    (is->data_len && (!x->d || x->dlen != is->data_len)))
 		return false;
-	memcpy(out, k, klen);
-	if (e) {
-		memcpy(out + off, e, elen);
-		off += elen;
+	memcpy(out, x->k, x->klen);
+	if (is->def->interval) {
+		memcpy(out + off, x->e, x->elen);
+		off += x->elen;
 	}
-	if (d)
-		memcpy(out + off, d, dlen);
+	if (is->data_len)
+		memcpy(out + off, x->d, x->dlen);
 	return true;
+}
+
+static int elem_add(struct elem_ctx *ec, const struct nlattr *el)
+{
+	uint8_t packed[ICC_KEY_MAX * 2 + ICC_DATA_MAX];
+	struct icc_set *is = ec->is;
+	struct kelem x;
+
+	kelem_parse(el, &x);
+	if (kelem_pack(is, &x, packed))
+		return set_add_raw(is, packed, 0, is->def->counter ? &x.c : NULL);
+	return ruleset_add_drift(ec->r->rs, "- element %s %s %s (malformed)",
+				 FAMILY(ec->r), ICC_TABLE, is->def->name);
+}
+
+static int elem_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct elem_ctx *ec = data;
+	const struct nlattr *a, *el;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if (mnl_attr_get_type(a) != NFTA_SET_ELEM_LIST_ELEMENTS)
+			continue;
+		mnl_attr_for_each_nested(el, a) {
+			if (mnl_attr_get_type(el) != NFTA_LIST_ELEM)
+				continue;
+			if ((ec->ret = elem_add(ec, el)) < 0)
+				return MNL_CB_ERROR;
+		}
+	}
+	return MNL_CB_OK;
 }
 
 static int read_elems(struct reader *r, int i)
 {
 	char buf[8192] = { 0 };	/* zeroed: no stray stack bytes in padding */
-	struct icc_set *is = &r->rs->sets[i];
-	struct nftnl_set *s = nftnl_set_alloc();
+	struct elem_ctx ec = { r, &r->rs->sets[i], 0 };
 	struct nlmsghdr *nlh = req(r, buf, NFT_MSG_GETSETELEM, NLM_F_DUMP);
-	struct nftnl_set_elems_iter *it = NULL;
-	struct nftnl_set_elem *el;
-	uint8_t packed[ICC_KEY_MAX * 2 + ICC_DATA_MAX];
-	int ret = -ENOMEM;
+	int ret;
 
-	if (!s)
-		return -ENOMEM;
-	nftnl_set_set_str(s, NFTNL_SET_TABLE, ICC_TABLE);
-	nftnl_set_set_str(s, NFTNL_SET_NAME, is->def->name);
-	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, icc_table_defs[r->tbl].nfproto);
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	ret = nft_request(r->n, nlh, elem_cb, s);
-	if (ret < 0)
-		goto out;
-	it = nftnl_set_elems_iter_create(s);
-	ret = it ? 0 : -ENOMEM;
-	while (it && !ret && (el = nftnl_set_elems_iter_next(it))) {
-		struct icc_count c = { 0, 0 };
-
-		nftnl_set_elem_expr_foreach(el, count_cb, &c);
-		if (elem_pack(is, el, packed))
-			ret = set_add_raw(is, packed, 0, is->def->counter ? &c : NULL);
-		else
-			ret = ruleset_add_drift(r->rs, "- element %s %s %s (malformed)",
-						FAMILY(r), ICC_TABLE, is->def->name);
-	}
-out:
-	if (it)
-		nftnl_set_elems_iter_destroy(it);
-	nftnl_set_free(s);
-	return ret;
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_TABLE, ICC_TABLE);
+	mnl_attr_put_strz(nlh, NFTA_SET_ELEM_LIST_SET, ec.is->def->name);
+	ret = nft_request(r->n, nlh, elem_cb, &ec);
+	return ec.ret < 0 ? ec.ret : ret;
 }
 
 static void reader_free(struct reader *r)

@@ -4,6 +4,7 @@
  * on its own (policy_parse.c made sure); here we look at how they relate.
  * A problem is reported on the later object, naming the earlier one's line.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,9 +229,10 @@ static void check_container(struct policy_ctx *c, const struct twins *tw,
 	}
 	if (ct->has_ip6)
 		check_ip6(c, tw, i);
-	addr_str(ct->ip, ip);
-	prefix_str(&b->subnet, net);
+	/* Texts for the messages only: formatting 10,000 of them costs. */
 	if (!prefix_contains(&b->subnet, ct->ip)) {
+		addr_str(ct->ip, ip);
+		prefix_str(&b->subnet, net);
 		policy_err(c, line, "container %s: ip %s is outside bridge %s's subnet %s",
 			   ct->name, ip, b->name, net);
 		return;
@@ -242,6 +244,8 @@ static void check_container(struct policy_ctx *c, const struct twins *tw,
 		 ct->ip.s_addr == prefix_last(&b->subnet).s_addr)
 		what = "broadcast";
 	if (what) {
+		addr_str(ct->ip, ip);
+		prefix_str(&b->subnet, net);
 		policy_err(c, line, "container %s: ip %s is the %s address of bridge %s's subnet %s",
 			   ct->name, ip, what, b->name, net);
 		return;
@@ -249,21 +253,54 @@ static void check_container(struct policy_ctx *c, const struct twins *tw,
 	if (tw->ip4[i] != NONE) {
 		const struct icc_container *o = &p->containers[tw->ip4[i]];
 
+		addr_str(ct->ip, ip);
 		policy_err(c, line, "container %s: ip %s is already used by container %s (line %d)",
 			   ct->name, ip, o->name, o->line);
 	}
 }
 
-static int link_cmp(const void *a, const void *b, void *arg)
+/*
+ * One stable counting-sort pass of v (n link indexes) by from or to into
+ * out: O(links + containers), where qsort took most of check's time.
+ */
+static int pass_by(const struct icc_policy *p, const size_t *v, size_t *out,
+		   bool by_from)
 {
-	const struct icc_link *v = arg;
-	size_t i = *(const size_t *)a, j = *(const size_t *)b;
+	size_t *at = calloc(p->ncontainers + 1, sizeof(*at));
 
-	if (v[i].from != v[j].from)
-		return v[i].from < v[j].from ? -1 : 1;
-	if (v[i].to != v[j].to)
-		return v[i].to < v[j].to ? -1 : 1;
-	return i < j ? -1 : i > j;
+	if (!at)
+		return -ENOMEM;
+	for (size_t k = 0; k < p->nlinks; k++) {
+		const struct icc_link *l = &p->links[v[k]];
+
+		at[(by_from ? l->from : l->to) + 1]++;
+	}
+	for (size_t i = 1; i <= p->ncontainers; i++)
+		at[i] += at[i - 1];
+	for (size_t k = 0; k < p->nlinks; k++) {
+		const struct icc_link *l = &p->links[v[k]];
+
+		out[at[by_from ? l->from : l->to]++] = v[k];
+	}
+	free(at);
+	return 0;
+}
+
+/* v: the links' indexes sorted by (from, to, position). */
+static int links_by_pair(const struct icc_policy *p, size_t *v)
+{
+	size_t *tmp = malloc((p->nlinks + 1) * sizeof(*tmp));
+	int ret = -ENOMEM;
+
+	if (!tmp)
+		return ret;
+	for (size_t i = 0; i < p->nlinks; i++)
+		v[i] = i;
+	/* Least significant first: stable passes keep position, then to. */
+	if ((ret = pass_by(p, v, tmp, false)) == 0)
+		ret = pass_by(p, tmp, v, true);
+	free(tmp);
+	return ret;
 }
 
 /*
@@ -276,13 +313,11 @@ static void check_links(struct policy_ctx *c)
 	const struct icc_policy *p = c->p;
 	size_t *v = malloc((p->nlinks + 1) * sizeof(*v)), first = 0;
 
-	if (!v) {
+	if (!v || links_by_pair(p, v) < 0) {
+		free(v);
 		c->oom = true;
 		return;
 	}
-	for (size_t i = 0; i < p->nlinks; i++)
-		v[i] = i;
-	qsort_r(v, p->nlinks, sizeof(*v), link_cmp, p->links);
 	for (size_t k = 0; k < p->nlinks; k++) {
 		const struct icc_link *l = &p->links[v[k]], *o = &p->links[v[first]];
 		const char *from = p->containers[l->from].name;

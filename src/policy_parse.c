@@ -149,8 +149,11 @@ static int num_parse(const char *s, size_t len, unsigned long max,
 		     unsigned long *v, const char **why)
 {
 	unsigned long n = 0;
+	size_t d = 0;
 
-	if (!len || strspn(s, "0123456789") < len) {
+	while (d < len && s[d] >= '0' && s[d] <= '9')
+		d++;
+	if (!len || d < len) {
 		*why = "not a decimal number";
 		return -EINVAL;
 	}
@@ -367,12 +370,46 @@ static const char *ifname_why(const char *s)
 	return NULL;
 }
 
+/* Whatever the locale says (isalnum() may take more). */
+static bool ascii_alnum(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
+}
+
 /* Container names: what libconfig allows, minus '*'; plus '.' for later. */
 static bool container_name_ok(const char *s)
 {
-	return *s && strlen(s) <= 64 &&
-	       strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-			 "0123456789_.-") == strlen(s);
+	size_t n = 0;
+
+	/* By hand, not strspn(): called for every link of a big policy. */
+	for (; s[n] && n <= 64; n++)
+		if (!ascii_alnum(s[n]) && s[n] != '_' && s[n] != '.' &&
+		    s[n] != '-')
+			return false;
+	return n && n <= 64;
+}
+
+/*
+ * label = "kind a b": what snprintf(label, LABEL_LEN, "%s%s%s", ...) would
+ * make, without its cost (every link of a big policy gets a label before
+ * anything can be wrong with it). b may be NULL.
+ */
+static void label_set(char label[LABEL_LEN], const char *kind, const char *a,
+		      const char *sep, const char *b)
+{
+	const char *part[4] = { kind, a, b ? sep : "", b ? b : "" };
+	size_t w = 0;
+
+	for (int i = 0; i < 4; i++) {
+		size_t n = strlen(part[i]);
+
+		if (n > LABEL_LEN - 1 - w)
+			n = LABEL_LEN - 1 - w;
+		memcpy(label + w, part[i], n);
+		w += n;
+	}
+	label[w] = '\0';
 }
 
 /* s quoted and escaped so that a message stays on one line. */
@@ -421,8 +458,10 @@ static const struct cfg_node *member(const struct cfg_node *g,
 {
 	for (int i = 0; i < cfg_length(g); i++) {
 		const struct cfg_node *m = cfg_elem(g, (unsigned)i);
+		const char *nm = cfg_name(m);
 
-		if (cfg_name(m) && !strcmp(cfg_name(m), key))
+		/* The first byte first: most keys differ there (and strcmp is a call). */
+		if (nm && nm[0] == key[0] && !strcmp(nm, key))
 			return m;
 	}
 	return NULL;
@@ -480,7 +519,7 @@ static void check_keys(struct policy_ctx *c, const struct cfg_node *g,
 		const char *name = cfg_name(m), *hint;
 		const char *const *k;
 
-		for (k = keys; *k && strcmp(*k, name); k++)
+		for (k = keys; *k && ((*k)[0] != name[0] || strcmp(*k, name)); k++)
 			;
 		if (*k)
 			continue;
@@ -1040,7 +1079,7 @@ static bool parse_container(struct policy_ctx *c, const struct cfg_node *g)
 	bool ok = true;
 	int b = -1;
 
-	snprintf(label, sizeof(label), "container %s", name);
+	label_set(label, "container ", name, "", NULL);
 	if (!container_name_ok(name)) {
 		policy_err(c, ct.line, "%s: name may only contain letters, "
 			   "digits, '_', '.' and '-'", label);
@@ -1208,7 +1247,7 @@ static bool parse_link(struct policy_ctx *c, const struct cfg_node *g,
 	bool ok;
 
 	if (from && to && container_name_ok(from) && container_name_ok(to))
-		snprintf(label, sizeof(label), "link %s -> %s", from, to);
+		label_set(label, "link ", from, " -> ", to);
 	else
 		snprintf(label, sizeof(label), "link #%zu", idx + 1);
 	check_keys(c, g, label, link_keys);

@@ -567,6 +567,67 @@ static void set_permute(struct icc_set *s, const size_t *idx, size_t n,
 	s->n = m;
 }
 
+static int cmp_at(size_t i, size_t j, struct sort_ctx *c)
+{
+	return cmp_elem(&i, &j, c);
+}
+
+/* Merges the sorted runs src[lo, mid) and src[mid, hi) into dst, stably. */
+static void merge_runs(const size_t *src, size_t *dst, size_t lo, size_t mid,
+		       size_t hi, struct sort_ctx *c)
+{
+	size_t i = lo, j = mid, k = lo;
+
+	while (i < mid && j < hi)
+		dst[k++] = cmp_at(src[j], src[i], c) < 0 ? src[j++] : src[i++];
+	while (i < mid)
+		dst[k++] = src[i++];
+	while (j < hi)
+		dst[k++] = src[j++];
+}
+
+/*
+ * Sorts idx (0 .. n-1) by cmp_elem, stably. Natural merge sort: compile
+ * emits elements in policy order, which is mostly ordered already, so the
+ * runs are few and long, and sorted input costs n - 1 comparisons.
+ */
+static int sort_idx(size_t *idx, size_t n, struct sort_ctx *c)
+{
+	size_t *run = malloc((n + 1) * sizeof(*run)), *tmp = NULL, m = 0;
+
+	if (!run)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = i;
+		if (!i || cmp_at(i - 1, i, c) > 0)
+			run[m++] = i;
+	}
+	run[m] = n;
+	if (m > 1 && !(tmp = malloc(n * sizeof(*tmp)))) {
+		free(run);
+		return -ENOMEM;
+	}
+	for (size_t *src = idx, *dst = tmp; m > 1;) {
+		size_t w = 0;
+
+		for (size_t r = 0; r < m; r += 2) {
+			size_t hi = r + 2 <= m ? run[r + 2] : n;
+
+			merge_runs(src, dst, run[r], r + 1 < m ? run[r + 1] : hi, hi, c);
+			run[w++] = run[r];
+		}
+		run[w] = n;
+		m = w;
+		src = dst;
+		dst = src == idx ? tmp : idx;
+		if (m == 1 && src != idx)
+			memcpy(idx, src, n * sizeof(*idx));
+	}
+	free(tmp);
+	free(run);
+	return 0;
+}
+
 static int sort_pass(struct icc_set *s, struct sort_ctx *c, bool merge)
 {
 	size_t *idx = malloc(s->n * sizeof(*idx));
@@ -581,9 +642,8 @@ static int sort_pass(struct icc_set *s, struct sort_ctx *c, bool merge)
 
 	if (!idx || !gone || !tmp || !tmpl || (s->counts && !tmpc))
 		goto out;
-	for (size_t i = 0; i < s->n; i++)
-		idx[i] = i;
-	qsort_r(idx, s->n, sizeof(*idx), cmp_elem, c);
+	if (sort_idx(idx, s->n, c) < 0)
+		goto out;
 	for (size_t i = 1; i < s->n; i++) {
 		uint8_t *p = s->elems + idx[last] * s->stride;
 		const uint8_t *q = set_elem(s, idx[i]);

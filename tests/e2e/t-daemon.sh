@@ -47,7 +47,8 @@ diag "rules live after ${WAITED} ms (includes starting the servers)"
 allowed tcp web 172.17.0.3 5432 "new container: web -> db:5432 allowed"
 denied tcp db 172.17.0.2 5432 "new container: db -> web:5432 denied (one-way)"
 denied tcp web 172.17.0.3 5433 "new container: web -> db:5433 denied (port)"
-like "$(cat "$DAEMON_LOG")" "\+ port vdb bridge docker0 up .* 172\.17\.0\.3 \(netns $(ns db)\) is db" \
+# (its IPv6 address too, over IPv6, when the daemon first saw it late)
+like "$(cat "$DAEMON_LOG")" "\+ port vdb bridge docker0 up .* 172\.17\.0\.3( [0-9a-f:]+)? \(netns $(ns db)\) is db" \
 	"the log says who the new port is"
 icc H -c "$POL" diff
 is "$ICC_RC" 0 "icc-policy diff with the daemon running and in sync exits 0"

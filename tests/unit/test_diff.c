@@ -585,6 +585,117 @@ static void test_many(void **state)
 }
 
 /*
+ * set_canonicalize() against a reference, on random input in a small
+ * domain (so that duplicates, overlaps and touching ranges are common)
+ * and in every order: links4 (exact) must come out as the distinct
+ * inputs in memcmp order; links4r (port ranges merged) must cover exactly
+ * the ports its inputs covered, per src . dst . proto, in increasing,
+ * disjoint and non-touching ranges. 300 rounds with a fixed seed.
+ */
+#define CR_A 3		/* addresses 10.0.0.1 .. 10.0.0.CR_A */
+#define CR_P 48		/* ports 1 .. CR_P */
+static uint16_t cr_port(const uint8_t *e, size_t off)
+{
+	return (uint16_t)(e[off + 12] << 8 | e[off + 13]);
+}
+
+static unsigned cr_cell(const uint8_t *e)
+{
+	unsigned s = e[3] - 1, d = e[7] - 1, pr = e[8] == IPPROTO_UDP;
+
+	return (s * CR_A + d) * 2 + pr;
+}
+
+static void cr_key(struct icc_key *k, unsigned s, unsigned d, unsigned udp,
+		   uint16_t port)
+{
+	k->len = 0;
+	key_ipv4(k, htonl(0x0a000001 + s));
+	key_ipv4(k, htonl(0x0a000001 + d));
+	key_proto(k, udp ? IPPROTO_UDP : IPPROTO_TCP);
+	key_port(k, port);
+}
+
+static void cr_exact(struct icc_set *s, size_t n)
+{
+	uint8_t seen[CR_A * CR_A * 2][CR_P + 1] = { { 0 } };
+	size_t distinct = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		struct icc_key k;
+		unsigned a = (unsigned)rand() % CR_A, b = (unsigned)rand() % CR_A,
+			 u = (unsigned)rand() % 2;
+		uint16_t port = (uint16_t)(1 + rand() % CR_P);
+
+		cr_key(&k, a, b, u, port);
+		assert_int_equal(set_add(s, &k, NULL, NULL, (int)i + 1), 0);
+		distinct += !seen[(a * CR_A + b) * 2 + u][port]++;
+	}
+	assert_int_equal(set_canonicalize(s), 0);
+	assert_int_equal(s->n, distinct);
+	for (size_t i = 0; i < s->n; i++) {
+		const uint8_t *e = set_elem(s, i);
+
+		assert_true(seen[cr_cell(e)][cr_port(e, 0)]);
+		if (i)
+			assert_true(memcmp(set_elem(s, i - 1), e, s->stride) < 0);
+	}
+}
+
+static void cr_ranges(struct icc_set *s, size_t n)
+{
+	bool want[CR_A * CR_A * 2][CR_P + 8] = { { false } };
+	bool got[CR_A * CR_A * 2][CR_P + 8] = { { false } };
+
+	for (size_t i = 0; i < n; i++) {
+		struct icc_key k, end;
+		unsigned a = (unsigned)rand() % CR_A, b = (unsigned)rand() % CR_A,
+			 u = (unsigned)rand() % 2;
+		uint16_t lo = (uint16_t)(1 + rand() % CR_P),
+			 hi = (uint16_t)(lo + rand() % 6);
+
+		cr_key(&k, a, b, u, lo);
+		cr_key(&end, a, b, u, hi);
+		assert_int_equal(set_add(s, &k, &end, NULL, (int)i + 1), 0);
+		for (unsigned p = lo; p <= hi; p++)
+			want[(a * CR_A + b) * 2 + u][p] = true;
+	}
+	assert_int_equal(set_canonicalize(s), 0);
+	for (size_t i = 0; i < s->n; i++) {
+		const uint8_t *e = set_elem(s, i);
+		uint16_t lo = cr_port(e, 0), hi = cr_port(e, s->key_len);
+
+		assert_true(lo <= hi);
+		for (unsigned p = lo; p <= hi; p++) {
+			assert_true(want[cr_cell(e)][p]);
+			assert_false(got[cr_cell(e)][p]);
+			got[cr_cell(e)][p] = true;
+		}
+		if (i && cr_cell(set_elem(s, i - 1)) == cr_cell(e))
+			/* touching ranges would have been one */
+			assert_true(cr_port(set_elem(s, i - 1), s->key_len) + 1 < lo);
+		if (i)
+			assert_true(cr_cell(set_elem(s, i - 1)) <= cr_cell(e));
+	}
+	assert_memory_equal(want, got, sizeof(want));
+}
+
+static void test_canonical_random(void **state)
+{
+	(void)state;
+	srand(7);
+	for (int round = 0; round < 300; round++) {
+		struct icc_ruleset *rs = ruleset_new();
+		size_t n = 1 + (size_t)rand() % 400;
+
+		assert_non_null(rs);
+		cr_exact(&rs->sets[ICC_SET_LINKS4], n);
+		cr_ranges(&rs->sets[ICC_SET_LINKS4R], n);
+		ruleset_free(rs);
+	}
+}
+
+/*
  * icc-policyd between events (compile_dynamic, ruleset_patch): the whole
  * ruleset for one set of running containers, patched with the difference
  * of the dynamic parts, is the whole ruleset for another. Containers with
@@ -748,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_hand_built_live),
 		cmocka_unit_test(test_live_unmerged),
 		cmocka_unit_test(test_many),
+		cmocka_unit_test(test_canonical_random),
 		cmocka_unit_test(test_dynamic_patch),
 		cmocka_unit_test(test_patch_refused),
 	};
