@@ -325,7 +325,16 @@ static int plan_run(struct daemon *d, struct icc_plan *pl, bool *tamper,
 		    struct icc_diags *notes, struct icc_diags *warn,
 		    struct icc_diags *err)
 {
-	int ret = d->dyn ? plan_part(d, pl, notes, warn, err) : -ESTALE;
+	int ret;
+
+	/*
+	 * Without the state folders' watch nothing tells us of a renamed
+	 * container or a removed netns name: kept identities are not to be
+	 * trusted, so every reconcile looks at everything.
+	 */
+	if (!d->files)
+		disc_resync(d->disc);
+	ret = d->dyn ? plan_part(d, pl, notes, warn, err) : -ESTALE;
 
 	if (ret == -ESTALE) {
 		plan_free(pl);
@@ -426,7 +435,7 @@ static int reload(struct daemon *d)
 	forget(d);
 	log_info("reloaded %s", d->o->config);
 	if (files_watch(d) < 0)
-		log_warn("cannot watch the container state folders; changes there are seen at the next event");
+		log_warn("cannot watch the container state folders; every event now looks at every port");
 	mark_dirty(d);
 	sd_notify(0, "READY=1");
 	return 0;

@@ -1007,8 +1007,11 @@ static int touched_ports(const struct icc_disc *d, int *v, size_t *out)
 {
 	size_t n = 0;
 
+	/* v has room for 3 * DISC_TOUCHES: more ports than that, look at all */
 	for (size_t i = 0; i < d->nt; i++) {
 		if (d->t[i].nsid < 0) {
+			if (n == 3 * DISC_TOUCHES)
+				return -ESTALE;
 			v[n++] = d->t[i].ifindex;
 			continue;
 		}
@@ -1016,7 +1019,7 @@ static int touched_ports(const struct icc_disc *d, int *v, size_t *out)
 			if (d->w.v[j].nsid != d->t[i].nsid)
 				continue;
 			if (n == 3 * DISC_TOUCHES)
-				return -ESTALE;	/* too many: look at all */
+				return -ESTALE;
 			v[n++] = d->w.v[j].ifindex;
 		}
 	}

@@ -120,8 +120,9 @@ int link_watch_read(struct link_watch *w, struct icc_disc *disc)
 			continue;
 		if (len < 0)
 			return errno == EAGAIN ? events : -errno;
-		if (msg.msg_flags & MSG_TRUNC)
-			return -ENOBUFS;	/* a lost message is a lost event */
+		/* A lost message, or a lost namespace id, is a lost event. */
+		if (msg.msg_flags & (MSG_TRUNC | MSG_CTRUNC))
+			return -ENOBUFS;
 		if (sa.nl_pid != 0)
 			continue;		/* only the kernel tells us news */
 		nsid = msg_nsid(&msg);

@@ -6,6 +6,8 @@
 #include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <net/if.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
@@ -16,9 +18,13 @@
 
 #include "rtnl.h"
 
+#define RTNL_TIMEOUT_S	5
+
 int rtnl_open(struct mnl_socket **out)
 {
 	struct mnl_socket *nl = mnl_socket_open(NETLINK_ROUTE);
+	/* A backstop: an answer the kernel never sends stalls us, not for ever. */
+	struct timeval tmo = { .tv_sec = RTNL_TIMEOUT_S };
 	int one = 1;
 
 	if (!nl)
@@ -28,6 +34,7 @@ int rtnl_open(struct mnl_socket **out)
 	 * in address dumps and answers for our own namespace instead.
 	 */
 	if (mnl_socket_setsockopt(nl, NETLINK_GET_STRICT_CHK, &one, sizeof(one)) < 0 ||
+	    setsockopt(mnl_socket_get_fd(nl), SOL_SOCKET, SO_RCVTIMEO, &tmo, sizeof(tmo)) < 0 ||
 	    mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
 		int ret = -errno;
 
@@ -38,23 +45,37 @@ int rtnl_open(struct mnl_socket **out)
 	return 0;
 }
 
+/* Whether buf holds the end (NLMSG_DONE or an error) of request seq's answer. */
+static bool rtnl_ends(const char *buf, size_t len, uint32_t seq)
+{
+	const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
+	int left = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
+		if (nlh->nlmsg_seq == seq && (nlh->nlmsg_type == NLMSG_DONE ||
+					      nlh->nlmsg_type == NLMSG_ERROR))
+			return true;
+	return false;
+}
+
 /*
  * After an interrupted dump (the kernel's NLM_F_DUMP_INTR: the links
- * changed while it was dumping) the rest of its replies are still queued:
- * read them away, or the next request would read them as its answer.
+ * changed while it was dumping) the rest of its replies may still be
+ * queued: read them away, or the next request would read them as its
+ * answer. The kernel flags NLMSG_DONE itself too, so the end may already
+ * be in the buffer libmnl stopped in: then there is nothing left, and a
+ * read would wait for ever (icc-policyd hung so, found by
+ * bench/event-latency.sh with 1,000 containers).
  */
-static void rtnl_drain(struct mnl_socket *nl, char *buf, size_t size)
+static void rtnl_drain(struct mnl_socket *nl, char *buf, size_t size,
+		       size_t len, uint32_t seq)
 {
-	for (int i = 0; i < 100000; i++) {
-		ssize_t len = mnl_socket_recvfrom(nl, buf, size);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)buf;
-		int left = (int)len;
+	for (int i = 0; i < 100000 && !rtnl_ends(buf, len, seq); i++) {
+		ssize_t n = mnl_socket_recvfrom(nl, buf, size);
 
-		if (len <= 0)
+		if (n <= 0)
 			return;
-		for (; mnl_nlmsg_ok(nlh, left); nlh = mnl_nlmsg_next(nlh, &left))
-			if (nlh->nlmsg_type == NLMSG_DONE || nlh->nlmsg_type == NLMSG_ERROR)
-				return;
+		len = (size_t)n;
 	}
 }
 
@@ -85,7 +106,7 @@ static int rtnl_talk_once(struct mnl_socket *nl, struct nlmsghdr *nlh,
 		ret = mnl_cb_run(buf, (size_t)len, seq, portid, cb, data);
 	} while (ret > 0);
 	if (ret < 0 && errno == EINTR) {
-		rtnl_drain(nl, buf, sizeof(buf));
+		rtnl_drain(nl, buf, sizeof(buf), (size_t)len, seq);
 		return -EINTR;
 	}
 	return ret < 0 ? -errno : 0;

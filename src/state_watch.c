@@ -93,15 +93,15 @@ void state_watch_names(struct state_watch *w, const char *netns,
 }
 
 /*
- * Only a name that goes matters there: a new name is a new namespace,
- * which the ports' events name (or, for a port already there, the rescan
- * of unknown ports finds it). Other tools' `ip netns add` is no news.
+ * A name that comes or goes: a new name need not be a new namespace
+ * (`ip netns attach NAME PID` names one whose port is known already, and
+ * no netlink event says so), so both make a full look.
  */
 static bool name_news(const struct state_watch *w, const struct inotify_event *ev)
 {
 	if (ev->wd < 0 || (ev->wd != w->names[0] && ev->wd != w->names[1]))
 		return true;
-	return ev->mask & (IN_DELETE | IN_MOVED_FROM);
+	return ev->mask & (IN_DELETE | IN_MOVED_FROM | IN_CREATE | IN_MOVED_TO);
 }
 
 int state_watch_fd(const struct state_watch *w)
