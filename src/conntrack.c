@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 /*
  * Deleting the conntrack entries of revoked links (libnetfilter_conntrack:
- * one filtered dump, then one delete per entry, on a second handle since
- * a handle cannot take requests while it dumps).
+ * one dump, then one delete per entry once the dump is over).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -83,43 +82,50 @@ static int on_entry(enum nf_conntrack_msg_type type, struct nf_conntrack *ct,
 	return NFCT_CB_CONTINUE;
 }
 
-static int dump(struct revoke_ctx *c, uint8_t family)
+/*
+ * One handle, kept open: closing a conntrack socket cost about 10 ms
+ * here, and a dump per family about 5 ms each, which every removal paid
+ * in icc-policyd before its next event could be handled. After any error
+ * it is dropped and opened again at the next call.
+ */
+static struct nfct_handle *kept;
+
+static struct nfct_handle *ct_handle(void)
 {
-	struct nfct_handle *h = nfct_open(CONNTRACK, 0);
-	struct nfct_filter_dump *fd = nfct_filter_dump_create();
+	if (!kept)
+		kept = nfct_open(CONNTRACK, 0);
+	return kept;
+}
+
+static void ct_handle_drop(void)
+{
+	if (kept)
+		nfct_close(kept);
+	kept = NULL;
+}
+
+/* Every entry of this namespace, both families in one walk of the table. */
+static int dump(struct nfct_handle *h, struct revoke_ctx *c)
+{
+	uint32_t family = AF_UNSPEC;
 	int ret = 0;
 
-	if (!h || !fd) {
-		ret = h ? -ENOMEM : -errno;
-		goto out;
-	}
-	nfct_filter_dump_set_attr_u8(fd, NFCT_FILTER_DUMP_L3NUM, family);
 	nfct_callback_register(h, NFCT_T_ALL, on_entry, c);
-	if (nfct_query(h, NFCT_Q_DUMP_FILTER, fd) < 0)
+	if (nfct_query(h, NFCT_Q_DUMP, &family) < 0)
 		ret = -errno;
-	if (c->err)
-		ret = c->err;
-out:
-	if (fd)
-		nfct_filter_dump_destroy(fd);
-	if (h)
-		nfct_close(h);
-	return ret;
+	nfct_callback_unregister(h);
+	return c->err ? c->err : ret;
 }
 
 int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 	      const struct icc_host_addrs *host, size_t *n)
 {
 	struct revoke_ctx c = { .before = before, .after = after, .host = host };
-	struct nfct_handle *h = NULL;
-	int ret = dump(&c, AF_INET);
-
-	if (ret == 0)
-		ret = dump(&c, AF_INET6);
+	/* the dump is over before the deletes: one handle serves both */
+	struct nfct_handle *h = ct_handle();
+	int ret = h ? dump(h, &c) : -errno;
 
 	*n = 0;
-	if (ret == 0 && c.n && !(h = nfct_open(CONNTRACK, 0)))
-		ret = -errno;
 	for (size_t i = 0; ret == 0 && i < c.n; i++) {
 		/* Gone already (it timed out meanwhile) is as good as deleted. */
 		if (nfct_query(h, NFCT_Q_DESTROY, c.doomed[i]) < 0 && errno != ENOENT)
@@ -130,7 +136,7 @@ int ct_revoke(const struct icc_ruleset *before, const struct icc_ruleset *after,
 	for (size_t i = 0; i < c.n; i++)
 		nfct_destroy(c.doomed[i]);
 	free(c.doomed);
-	if (h)
-		nfct_close(h);
+	if (ret < 0)
+		ct_handle_drop();
 	return ret;
 }
