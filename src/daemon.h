@@ -26,8 +26,6 @@ struct icc_nft;
 struct icc_policy;
 struct pollfd;
 void verify(const struct icc_policy *p, struct icc_nft *n, struct pollfd *quiet);
-/* Text of many lines, one log line each (text is cut up). */
-void log_text(int prio, char *text);
 
 /* Runs until SIGTERM/SIGINT; returns the process exit code. */
 int daemon_run(const struct daemon_opts *o);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-or-later
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -65,4 +66,13 @@ void log_diags(int prio, const struct icc_diags *d)
 		else
 			log_msg(prio, "%s", x->msg);
 	}
+}
+
+/* Text that may run over many lines, one log line each. */
+void log_text(int prio, char *text)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
+		log_msg(prio, "%s", t);
 }

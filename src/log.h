@@ -14,6 +14,8 @@ void log_open(const char *ident, int foreground, int verbose);
 /* Stops the copies of warnings and errors on stderr (see log_open). */
 void log_detach(void);
 void log_msg(int prio, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Text of many lines, one log line each (text is cut up). */
+void log_text(int prio, char *text);
 /* Every diag as one line at prio, FILE:LINE: message. */
 void log_diags(int prio, const struct icc_diags *d);
 

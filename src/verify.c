@@ -17,15 +17,6 @@
 #include "log.h"
 #include "icc/plan.h"
 
-/* Text that may run over many lines, one log line each. */
-void log_text(int prio, char *text)
-{
-	char *save = NULL;
-
-	for (char *t = strtok_r(text, "\n", &save); t; t = strtok_r(NULL, "\n", &save))
-		log_msg(prio, "%s", t);
-}
-
 static void log_diff(const struct icc_diff *d)
 {
 	char *buf = NULL;
