@@ -51,6 +51,20 @@ void *big_realloc(void *p, size_t old, size_t size)
 	return q;
 }
 
+char *big_drop(void *p, size_t size, char *from, char *to)
+{
+	uintptr_t a = round_up((uintptr_t)from);
+	uintptr_t b = (uintptr_t)to & ~(uintptr_t)(HUGE_PAGE - 1);
+	uintptr_t end = (uintptr_t)p + round_up(size ? size : 1);
+
+	if (b > end)
+		b = end;
+	if (a < (uintptr_t)p || a >= b)
+		return from;
+	(void)madvise((void *)a, b - a, MADV_DONTNEED);
+	return (char *)b;
+}
+
 void big_free(void *p, size_t size)
 {
 	if (p)

@@ -52,6 +52,7 @@ struct parser {
 	struct open_agg open[CFG_MAX_DEPTH + 1];
 	int depth;
 	struct cfg *cfg;
+	struct cfg_stream *stream;	/* or NULL */
 	int err;
 };
 
@@ -522,17 +523,63 @@ static int parse_scalar(struct parser *ps, uint32_t at, bool elem)
 	return 0;
 }
 
+static void link_kids(struct cfg_node *n, struct cfg_node *nodes)
+{
+	if (cfg_is_aggregate(n))
+		n->v.kids = n->count ? nodes + n->v.first : NULL;
+}
+
+/* Whether the list being read is the root-level one to stream. */
+static bool streamed(const struct parser *ps, enum tok close)
+{
+	const char *name;
+
+	if (!ps->stream || ps->depth != 2 || close != T_LEND)
+		return false;
+	/* parse_setting() pushed the list's node just before it opened */
+	name = ps->stack[ps->open[2].base - 1].name;
+	return name && !strcmp(name, ps->stream->name);
+}
+
+/*
+ * Element at (its nodes from mark on) to the caller, then dropped. What
+ * is left to read starts at the lookahead (ps->start) or after it.
+ */
+static int hand_over(struct parser *ps, uint32_t at, uint32_t mark,
+		     char *from)
+{
+	struct cfg_stream *s = ps->stream;
+	struct cfg_node e = ps->stack[at];
+	int ret;
+
+	for (uint32_t i = mark; i < ps->nnodes; i++)
+		link_kids(&ps->nodes[i], ps->nodes);
+	link_kids(&e, ps->nodes);
+	ret = s->elem(s->arg, &e, s->n++, from, ps->start);
+	ps->nnodes = mark;
+	ps->nstack = at;
+	if (ret == -ENOMEM)
+		return oom(ps);
+	if (ret < 0 && !ps->err)
+		ps->err = ret;
+	return ps->err;
+}
+
 static int parse_elems(struct parser *ps, enum tok close, bool scalars)
 {
 	enum cfg_type first = CFG_NONE;
+	bool stream = streamed(ps, close);
+	char *from;
 
 	if (peek(ps) == close)
 		return 0;
+	from = ps->start;	/* the first element's first token */
 	for (;;) {
-		uint32_t at;
+		uint32_t at, mark = ps->nnodes;
 
 		if (push(ps, NULL, CFG_NONE, ps->line, &at) ||
-		    (scalars ? parse_scalar(ps, at, true) : parse_value(ps, at)))
+		    (scalars ? parse_scalar(ps, at, true) : parse_value(ps, at)) ||
+		    (stream && hand_over(ps, at, mark, from)))
 			return ps->err;
 		if (scalars) {
 			enum cfg_type t = cfg_type(&ps->stack[at]);
@@ -608,15 +655,11 @@ static int parse_settings(struct parser *ps)
 	return 0;
 }
 
-static void link_kids(struct cfg_node *n, struct cfg_node *nodes)
+int cfg_parse_stream(struct cfg *cfg, char *text, size_t len,
+		     struct cfg_stream *stream)
 {
-	if (cfg_is_aggregate(n))
-		n->v.kids = n->count ? nodes + n->v.first : NULL;
-}
-
-int cfg_parse(struct cfg *cfg, char *text, size_t len)
-{
-	struct parser ps = { .p = text, .end = text + len, .line = 1, .cfg = cfg };
+	struct parser ps = { .p = text, .end = text + len, .line = 1,
+			     .cfg = cfg, .stream = stream };
 	uint32_t root;
 
 	memset(cfg, 0, sizeof(*cfg));
@@ -657,6 +700,11 @@ out:
 	big_free(ps.stack, (size_t)ps.scap * sizeof(struct cfg_node));
 	big_free(ps.nodes, (size_t)ps.cap * sizeof(struct cfg_node));
 	return ps.err;
+}
+
+int cfg_parse(struct cfg *cfg, char *text, size_t len)
+{
+	return cfg_parse_stream(cfg, text, len, NULL);
 }
 
 void cfg_free(struct cfg *cfg)

@@ -212,12 +212,14 @@ static int compile_link_both(struct cctx *c, const struct icc_link *l)
 
 static int compile_links(struct cctx *c)
 {
-	for (size_t i = 0; i < c->p->nlinks; i++) {
-		const struct icc_link *l = &c->p->links[i];
+	const struct icc_index *x = &c->p->index;
+	/* dynamic: only the links an event can move (policy_index.c) */
+	size_t n = c->dynamic ? x->nmoving : c->p->nlinks;
+
+	for (size_t i = 0; i < n; i++) {
+		const struct icc_link *l = &c->p->links[c->dynamic ? x->moving[i] : i];
 		int ret;
 
-		if (c->dynamic && !moves(c, l->from) && !moves(c, l->to))
-			continue;
 		if ((ret = compile_link_both(c, l)))
 			return ret;
 	}

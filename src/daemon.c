@@ -43,6 +43,12 @@
  */
 #define RESCAN_MS	100
 
+/* A port as logged: its member_print() line, and of which look. */
+struct seen {
+	char *line;
+	uint64_t seq;			/* icc_member.seq */
+};
+
 struct daemon {
 	const struct daemon_opts *o;
 	struct icc_policy *p;
@@ -55,7 +61,7 @@ struct daemon {
 	int epfd, sigfd, ctlfd;
 	bool dirty, stop;
 	struct nft_change tamper;	/* a foreign change to report, pid 0: none */
-	char **seen;			/* world_print lines of the last reconcile */
+	struct seen *seen;		/* the ports of the last reconcile */
 	size_t nseen;
 	struct timespec since;		/* first event of the pending reconcile */
 	int retry_ms;			/* wait before the next try after a failure */
@@ -110,72 +116,103 @@ static int load(const char *config, struct icc_policy **out)
 static void seen_free(struct daemon *d)
 {
 	for (size_t i = 0; i < d->nseen; i++)
-		free(d->seen[i]);
+		free(d->seen[i].line);
 	free(d->seen);
 	d->seen = NULL;
 	d->nseen = 0;
 }
 
-static int str_cmp(const void *a, const void *b)
+static int seen_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct seen *)a)->line,
+		      ((const struct seen *)b)->line);
 }
 
-/* The ports as text, one line each, for logging what came and went. */
-static size_t world_lines(const struct icc_plan *pl, char ***out)
+/* m's line; NULL when out of memory (only the log of ports suffers). */
+static char *member_line(const struct icc_policy *p, const struct icc_member *m)
 {
-	char *buf = NULL, *save = NULL, **v = NULL;
-	size_t len = 0, n = 0;
+	char *buf = NULL;
+	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 
 	if (!f)
-		return 0;
-	world_print(f, pl->p, &pl->world);
-	fclose(f);
-	for (char *t = strtok_r(buf, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-		char **nv = realloc(v, (n + 1) * sizeof(*v));
-
-		if (nv)
-			v = nv;
-		if (!nv || !(v[n] = strdup(t))) {
-			/* Out of memory: only the log of ports suffers. */
-			while (n)
-				free(v[--n]);
-			break;
-		}
-		n++;
+		return NULL;
+	member_print(f, p, m);
+	if (fclose(f)) {
+		free(buf);
+		return NULL;
 	}
-	free(buf);
-	/* world_print() goes by interface name: mostly sorted already */
+	return buf;
+}
+
+/* Whether line is the line of port ifname ("port IFNAME ..."). */
+static bool line_of_port(const char *line, const char *ifname)
+{
+	size_t n = strlen(ifname);
+
+	return !strncmp(line + 5, ifname, n) && line[5 + n] == ' ';
+}
+
+/*
+ * The ports as lines: a port discovery did not look at again since the
+ * last reconcile (the same seq) keeps its line, so an event formats only
+ * the ports it changed, not the thousand that run. Both lists go by
+ * interface name (disc_run()'s order), which is the lines' order too.
+ */
+static size_t world_lines(const struct daemon *d, const struct icc_plan *pl,
+			  struct seen **out)
+{
+	const struct icc_world *w = &pl->world;
+	struct seen *v = calloc(w->n + 1, sizeof(*v));
+	size_t n = 0, j = 0;
+
+	for (size_t i = 0; v && i < w->n; i++) {
+		const struct icc_member *m = &w->v[i];
+
+		while (j < d->nseen && strcmp(d->seen[j].line + 5, m->ifname) < 0)
+			j++;
+		if (j < d->nseen && d->seen[j].seq == m->seq &&
+		    line_of_port(d->seen[j].line, m->ifname))
+			v[n] = d->seen[j];	/* shared until log_ports() */
+		else if (!(v[n].line = member_line(pl->p, m)))
+			continue;
+		v[n++].seq = m->seq;
+	}
 	for (size_t i = 1; i < n; i++)
-		if (strcmp(v[i - 1], v[i]) > 0) {
-			qsort(v, n, sizeof(*v), str_cmp);
+		if (strcmp(v[i - 1].line, v[i].line) > 0) {
+			qsort(v, n, sizeof(*v), seen_cmp);
 			break;
 		}
 	*out = v;
-	return n;
+	return v ? n : 0;
 }
 
 /* What came and went since the last reconcile: a merge of sorted lines. */
 static void log_ports(struct daemon *d, const struct icc_plan *pl)
 {
-	char **now = NULL;
-	size_t n = world_lines(pl, &now), i = 0, j = 0;
+	struct seen *now = NULL;
+	size_t n = world_lines(d, pl, &now), i = 0, j = 0;
 
+	if (!now)
+		return;		/* out of memory: the old list stays */
 	while (i < d->nseen || j < n) {
-		int c = i == d->nseen ? 1 : j == n ? -1 :
-			strcmp(d->seen[i], now[j]);
+		char *a = i < d->nseen ? d->seen[i].line : NULL;
+		int c = !a ? 1 : j == n ? -1 :
+			a == now[j].line ? 0 : strcmp(a, now[j].line);
 
-		if (c < 0)
-			log_info("- %s", d->seen[i++]);
-		else if (c > 0)
-			log_info("+ %s", now[j++]);
-		else {
-			i++;
-			j++;
+		if (c > 0) {
+			log_info("+ %s", now[j++].line);
+			continue;
 		}
+		if (c < 0)
+			log_info("- %s", a);
+		/* a goes, unless the new list shares it */
+		if (c < 0 || a != now[j].line)
+			free(a);
+		j += c == 0;
+		i++;
 	}
-	seen_free(d);
+	free(d->seen);
 	d->seen = now;
 	d->nseen = n;
 }
@@ -811,6 +848,13 @@ int daemon_run(const struct daemon_opts *o)
 		return 1;
 	}
 	schedule(&d, ret, start);
+	/*
+	 * That reconcile made the whole ruleset: no event caused it, and the
+	 * events that queued meanwhile (our own bridge flags among them) are
+	 * handled at once, not after as long again.
+	 */
+	if (ret == 0)
+		d.not_before = 0;
 	log_info("started: policy %s, %zu bridge%s, %zu container%s, drop log %s",
 		 o->config, d.p->nbridges, d.p->nbridges == 1 ? "" : "s",
 		 d.p->ncontainers, d.p->ncontainers == 1 ? "" : "s",

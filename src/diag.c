@@ -57,6 +57,19 @@ int diags_vadd(struct icc_diags *d, const char *file, int line,
 	return 0;
 }
 
+int diags_move(struct icc_diags *to, struct icc_diags *from, size_t a,
+	       size_t b)
+{
+	for (size_t i = a; i < b; i++) {
+		if (to->n == to->cap && diags_grow(to) < 0)
+			return -ENOMEM;
+		to->v[to->n++] = from->v[i];
+		/* from no longer owns it: diags_free(from) skips it */
+		from->v[i] = (struct icc_diag){ 0 };
+	}
+	return 0;
+}
+
 int diags_add(struct icc_diags *d, const char *file, int line,
 	      const char *fmt, ...)
 {

@@ -48,6 +48,7 @@ struct dctx {
 	bool *lxc_ns;		/* lxc.v[i]'s namespace is a candidate */
 	bool wants_ids;		/* some container is named or labelled */
 	int *masters;		/* ifindex of each policy bridge (0: none) */
+	uint64_t seq;		/* the last icc_member.seq given */
 };
 
 /*
@@ -478,6 +479,7 @@ static int member_fill(struct dctx *c, struct icc_member *m)
 	struct rtnl_link peer;
 	int ret;
 
+	m->seq = ++c->seq;
 	if (m->peer_ifindex > 0 &&
 	    rtnl_get_link(c->nl, m->nsid, m->peer_ifindex, &peer) == 0 &&
 	    peer.has_mac) {
@@ -615,7 +617,7 @@ static void dctx_clear(struct dctx *c)
 	free(c->masters);
 	docker_free(&c->docker);
 	lxc_free(&c->lxc);
-	*c = (struct dctx){ .nl = c->nl };
+	*c = (struct dctx){ .nl = c->nl, .seq = c->seq };
 }
 
 /* Candidates' namespaces may die once matching is over. */
@@ -897,7 +899,8 @@ static void member_drop(struct icc_world *w, int ifindex)
 		free(m->addrs6);
 		free(m->ll6);
 		free(m->containers);
-		w->v[i] = w->v[--w->n];
+		/* closed up, not swapped: the world stays sorted by name */
+		memmove(&w->v[i], &w->v[i + 1], (--w->n - i) * sizeof(*m));
 		return;
 	}
 }
@@ -947,6 +950,24 @@ static unsigned bridge_of(const struct dctx *c, int master)
 	return b;
 }
 
+/* The last member to its place by name: one move, not a sort per event. */
+static void member_place(struct icc_world *w)
+{
+	struct icc_member last = w->v[w->n - 1];
+	size_t lo = 0, hi = w->n - 1;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (strcmp(w->v[mid].ifname, last.ifname) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	memmove(&w->v[lo + 1], &w->v[lo], (w->n - 1 - lo) * sizeof(last));
+	w->v[lo] = last;
+}
+
 /*
  * Port ifindex as it is now: gone, no port of ours, or looked at again.
  * The link is read after the candidates are pinned: if its peer's
@@ -991,7 +1012,9 @@ static int port_again(struct icc_disc *d, int ifindex)
 	m->nsid = l.link_nsid;
 	m->peer_ifindex = l.link;
 	m->up = l.up;
-	return member_fill(c, m);
+	ret = member_fill(c, m);
+	member_place(&d->w);
+	return ret;
 }
 
 static int int_cmp(const void *a, const void *b)
@@ -1046,8 +1069,6 @@ static int disc_events(struct icc_disc *d, struct icc_diags *warn)
 		ret = port_again(d, v[i]);
 		cands_unpin(&d->c);
 	}
-	if (ret == 0 && d->w.n)
-		qsort(d->w.v, d->w.n, sizeof(*d->w.v), member_cmp);
 	d->nt = 0;
 	d->host = false;
 	return ret;

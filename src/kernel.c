@@ -293,59 +293,6 @@ static int link_set_flag(struct rtnl *r, int ifindex,
 
 /* ---- plan ---- */
 
-/* Keeps the earliest policy line among those that need a setting. */
-static void need_at(bool *need, int *line, int l)
-{
-	if (!*need || l < *line)
-		*line = l;
-	*need = true;
-}
-
-/* The model is checked: container and bridge indexes are in range. */
-static bool forward_needed(const struct icc_policy *p, int *line)
-{
-	const struct icc_container *c = p->containers;
-	bool need = false;
-
-	for (size_t i = 0; i < p->nbridges; i++)
-		if (p->bridges[i].egress)
-			need_at(&need, line, p->bridges[i].line);
-	for (size_t i = 0; i < p->npublishes; i++)
-		if (!policy_is_loopback(p->publishes[i].host_addr))
-			need_at(&need, line, p->publishes[i].line);
-	for (size_t i = 0; i < p->nlinks; i++)
-		if (c[p->links[i].from].bridge != c[p->links[i].to].bridge)
-			need_at(&need, line, p->links[i].line);
-	for (size_t i = 0; i < p->negress; i++)
-		need_at(&need, line, p->egress[i].line);
-	return need;
-}
-
-/* forward_needed() for IPv6: only bridges with an IPv6 subnet count. */
-static bool forward6_needed(const struct icc_policy *p, int *line)
-{
-	const struct icc_container *c = p->containers;
-	const struct icc_bridge *b = p->bridges;
-	bool need = false;
-
-	for (size_t i = 0; i < p->nbridges; i++)
-		if (b[i].egress && b[i].has_subnet6)
-			need_at(&need, line, b[i].line);
-	for (size_t i = 0; i < p->npublishes; i++)
-		if (p->publishes[i].v6 && !publish_is_loopback(&p->publishes[i]))
-			need_at(&need, line, p->publishes[i].line);
-	for (size_t i = 0; i < p->nlinks; i++) {
-		unsigned f = c[p->links[i].from].bridge, t = c[p->links[i].to].bridge;
-
-		if (f != t && b[f].has_subnet6 && b[t].has_subnet6)
-			need_at(&need, line, p->links[i].line);
-	}
-	for (size_t i = 0; i < p->negress; i++)
-		if (p->egress[i].to.v6)
-			need_at(&need, line, p->egress[i].line);
-	return need;
-}
-
 /*
  * With forwarding on, an interface with accept_ra = 1 ignores router
  * advertisements: the uplinks of IPv6 bridges go to 2 first, so that a
@@ -376,6 +323,14 @@ static int plan_accept_ra(const struct icc_policy *p, struct icc_knobs *out,
 			return ret;
 	}
 	return 0;
+}
+
+/* Keeps the earliest policy line among those that need a setting. */
+static void need_at(bool *need, int *line, int l)
+{
+	if (!*need || l < *line)
+		*line = l;
+	*need = true;
 }
 
 static bool localnet_needed(const struct icc_policy *p, size_t br, int *line)
@@ -584,7 +539,7 @@ int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 {
 	size_t n0 = out->n;
 	bool *present;
-	int ret = -ENOMEM, bnf, line = 0;
+	int ret = -ENOMEM, bnf;
 
 	present = calloc(p->nbridges + 1, sizeof(*present));
 	if (!present)
@@ -596,14 +551,14 @@ int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 	ret = ret < 0 ? ret : bnf;
 	if (ret < 0)
 		goto out;
-	if (forward_needed(p, &line) &&
+	if (p->index.forward &&
 	    (ret = plan_sysctl(p, SYSCTL_FORWARD, ICC_KNOB_IP_FORWARD, "",
-			       line, out, err)) < 0)
+			       p->index.forward_line, out, err)) < 0)
 		goto out;
-	if (forward6_needed(p, &line) &&
+	if (p->index.forward6 &&
 	    ((ret = plan_accept_ra(p, out, err)) < 0 ||
 	     (ret = plan_sysctl(p, SYSCTL_FORWARD6, ICC_KNOB_IP6_FORWARD, "",
-				line, out, err)) < 0))
+				p->index.forward6_line, out, err)) < 0))
 		goto out;
 	ret = plan_localnet(p, present, out, err);
 out:

@@ -9,6 +9,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "icc/policy.h"
 
@@ -29,6 +30,33 @@ struct src_container {
 
 struct src_link {
 	int from, to, ports;
+	uint32_t elem;		/* its index in the file's links list */
+	bool ok;		/* its own settings are valid */
+};
+
+/*
+ * The container names links use, each once (an id per name): links are
+ * read while the file is, before the containers may be, and hold ids
+ * until parse_root() resolves them.
+ */
+struct name_pool {
+	char *text;		/* the names, each NUL-ended */
+	size_t len, cap;
+	uint32_t *at;		/* id -> offset in text */
+	size_t n, ncap;
+	uint32_t *slot;		/* hash: id + 1, 0 free; a power of two */
+	size_t nslot;
+};
+
+/*
+ * What reading one link element reported, kept aside until the links are
+ * resolved, so that messages come in the order the tree gave them:
+ * [a, s1) before the from name is looked up, [s1, s2) before the to name,
+ * [s2, b) after both (ports).
+ */
+struct link_later {
+	uint32_t elem;
+	uint32_t a, s1, s2, b;	/* in policy_ctx.later */
 };
 
 struct src_egress {
@@ -55,6 +83,17 @@ struct policy_ctx {
 	size_t nby_name;		/* its size, a power of two */
 	size_t nindexed;		/* containers in it */
 	const struct cfg_node *root;	/* the parsed file */
+	/* links, read while the file is (policy_parse.c) */
+	size_t nlinks_cap, nslinks_cap;
+	size_t nports, nports_cap;	/* p->link_ports */
+	struct name_pool names;
+	struct icc_diags later;		/* their messages, until resolved */
+	struct link_later *lat;
+	size_t nlat, nlat_cap;
+	uint32_t s1, s2;		/* splits of the element being read */
+	char *text;			/* the file's buffer, from big_alloc() */
+	size_t text_size;		/* 0: not ours to give back */
+	char *dropped;			/* given back below this */
 };
 
 /* Records one problem of the policy at line (0: the file as a whole). */
@@ -68,10 +107,18 @@ void policy_err(struct policy_ctx *c, int line, const char *fmt, ...)
  */
 void policy_check(struct policy_ctx *c);
 
+/* p->index from a checked model (policy_index.c): 0 or -ENOMEM. */
+int policy_index(struct icc_policy *p);
+void policy_index_free(struct icc_policy *p);
+
 /* diags_add() with a va_list. */
 int diags_vadd(struct icc_diags *d, const char *file, int line,
 	       const char *fmt, va_list ap)
 	__attribute__((format(printf, 4, 0)));
+
+/* Moves from->v[a..b) to the end of to; returns 0 or -ENOMEM. */
+int diags_move(struct icc_diags *to, struct icc_diags *from, size_t a,
+	       size_t b);
 
 /* diags_sort() for d->v[from..]; earlier entries stay put. */
 void diags_sort_from(struct icc_diags *d, size_t from);

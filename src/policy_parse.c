@@ -1200,23 +1200,17 @@ static bool port_add(struct policy_ctx *c, const char *label, const char *key,
 	return true;
 }
 
-/* A list of port specifications at key: links' ports, host_ports. */
-static bool parse_ports(struct policy_ctx *c, const char *label,
-			const struct cfg_node *g, const char *key,
-			struct icc_port **ports, size_t *nports, int *line)
+/*
+ * The ports listed at key (the array s of get_strings()) into ports, which
+ * has room for all of them; *nports counts those kept.
+ */
+static bool ports_into(struct policy_ctx *c, const char *label,
+		       const char *key, const struct cfg_node *s,
+		       struct icc_port *ports, size_t *nports)
 {
-	const struct cfg_node *s = get_strings(c, label, g, key, line);
-	size_t n;
+	size_t n = (size_t)cfg_length(s);
 	bool ok = true;
 
-	if (!s)
-		return false;
-	n = (size_t)cfg_length(s);
-	*ports = calloc(n, sizeof(**ports));
-	if (!*ports) {
-		c->oom = true;
-		return false;
-	}
 	for (size_t i = 0; i < n; i++) {
 		const struct cfg_node *e = cfg_elem(s, (unsigned)i);
 		const char *str = cfg_string(e), *why;
@@ -1230,42 +1224,323 @@ static bool parse_ports(struct policy_ctx *c, const char *label,
 			continue;
 		}
 		pt.line = line_of(e);
-		ok &= port_add(c, label, key, *ports, nports, &pt, n);
+		ok &= port_add(c, label, key, ports, nports, &pt, n);
 	}
 	return ok;
 }
 
-static bool parse_link(struct policy_ctx *c, const struct cfg_node *g,
-		       size_t idx)
+/* A list of port specifications at key: host_ports, egress ports. */
+static bool parse_ports(struct policy_ctx *c, const char *label,
+			const struct cfg_node *g, const char *key,
+			struct icc_port **ports, size_t *nports, int *line)
 {
-	const struct cfg_node *root = c->root;
-	struct icc_link l = { .line = line_of(g) };
-	struct src_link src = { 0 };
-	const char *from = member_string(g, "from"), *to = member_string(g, "to");
-	char label[LABEL_LEN];
-	int f = -1, t = -1;
-	bool ok;
+	const struct cfg_node *s = get_strings(c, label, g, key, line);
 
+	if (!s)
+		return false;
+	*ports = calloc((size_t)cfg_length(s), sizeof(**ports));
+	if (!*ports) {
+		c->oom = true;
+		return false;
+	}
+	return ports_into(c, label, key, s, *ports, nports);
+}
+
+/* ---- links, read while the file is (cfg_parse_stream()) ---- */
+
+#define NO_NAME	UINT32_MAX	/* a link's from or to that is no string */
+
+static size_t pool_slot(const struct name_pool *t, const char *s)
+{
+	size_t mask = t->nslot - 1, i = name_hash(s) & mask;
+
+	while (t->slot[i] && strcmp(t->text + t->at[t->slot[i] - 1], s))
+		i = (i + 1) & mask;
+	return i;
+}
+
+/* Room for one more name (of len bytes) and its slot; -ENOMEM. */
+static int pool_room(struct name_pool *t, size_t len)
+{
+	if (t->len + len + 1 > t->cap) {
+		size_t cap = t->cap ? t->cap : 4096;
+		char *v;
+
+		while (cap < t->len + len + 1)
+			cap *= 2;
+		if (!(v = realloc(t->text, cap)))
+			return -ENOMEM;
+		t->text = v;
+		t->cap = cap;
+	}
+	if (t->n == t->ncap) {
+		size_t cap = t->ncap ? t->ncap * 2 : 256;
+		uint32_t *v = realloc(t->at, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		t->at = v;
+		t->ncap = cap;
+	}
+	if (2 * (t->n + 1) > t->nslot) {
+		size_t cap = t->nslot ? t->nslot * 2 : 512;
+		uint32_t *v = calloc(cap, sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		free(t->slot);
+		t->slot = v;
+		t->nslot = cap;
+		for (size_t id = 0; id < t->n; id++)
+			t->slot[pool_slot(t, t->text + t->at[id])] = (uint32_t)id + 1;
+	}
+	return 0;
+}
+
+/* The id of name s, which is kept once; NO_NAME when out of memory. */
+static uint32_t name_id(struct policy_ctx *c, const char *s)
+{
+	struct name_pool *t = &c->names;
+	size_t len = strlen(s), i;
+
+	if (t->nslot && t->slot[i = pool_slot(t, s)])
+		return t->slot[i] - 1;
+	if (t->n >= NO_NAME - 1 || pool_room(t, len) < 0) {
+		c->oom = true;
+		return NO_NAME;
+	}
+	memcpy(t->text + t->len, s, len + 1);
+	t->at[t->n] = (uint32_t)t->len;
+	t->len += len + 1;
+	t->slot[pool_slot(t, s)] = (uint32_t)t->n + 1;
+	return (uint32_t)t->n++;
+}
+
+static const char *name_of(const struct policy_ctx *c, uint32_t id)
+{
+	return id == NO_NAME ? NULL : c->names.text + c->names.at[id];
+}
+
+static void link_label(char label[LABEL_LEN], const char *from,
+		       const char *to, size_t idx)
+{
 	if (from && to && container_name_ok(from) && container_name_ok(to))
 		label_set(label, "link ", from, " -> ", to);
 	else
-		snprintf(label, sizeof(label), "link #%zu", idx + 1);
-	check_keys(c, g, label, link_keys);
-	if (get_string(c, label, g, "from", true, &from, &src.from) > 0)
-		f = container_ref(c, label, root, from, src.from);
-	if (get_string(c, label, g, "to", true, &to, &src.to) > 0)
-		t = container_ref(c, label, root, to, src.to);
-	ok = parse_ports(c, label, g, "ports", &l.ports, &l.nports, &src.ports) &&
-	     f >= 0 && t >= 0;
-	if (!ok) {
-		free(l.ports);
+		snprintf(label, LABEL_LEN, "link #%zu", idx + 1);
+}
+
+/* Doubles a (n, cap) array of elements of size sz to hold one more. */
+static bool grow(struct policy_ctx *c, void **v, size_t n, size_t *cap,
+		 size_t sz)
+{
+	size_t ncap = *cap ? *cap * 2 : 1024;
+	void *p;
+
+	if (n < *cap)
+		return true;
+	if (!(p = realloc(*v, ncap * sz))) {
+		c->oom = true;
 		return false;
 	}
-	l.from = (unsigned)f;
-	l.to = (unsigned)t;
+	*v = p;
+	*cap = ncap;
+	return true;
+}
+
+/* The ports of link l, in p->link_ports after the earlier links'. */
+static bool link_ports(struct policy_ctx *c, const char *label,
+		       const struct cfg_node *g, struct icc_link *l, int *line)
+{
+	const struct cfg_node *s = get_strings(c, label, g, "ports", line);
+	size_t n = s ? (size_t)cfg_length(s) : 0;
+
+	while (s && c->nports + n > c->nports_cap)
+		if (!grow(c, (void **)&c->p->link_ports, c->nports_cap,
+			  &c->nports_cap, sizeof(*c->p->link_ports)))
+			return false;
+	if (!s)
+		return false;
+	/* resolve_links() points ports into the array once it stops moving */
+	l->ports = NULL;
+	l->nports = 0;
+	if (!ports_into(c, label, "ports", s, c->p->link_ports + c->nports,
+			&l->nports)) {
+		/* kept, so that the ports of the links after it are found */
+		c->nports += l->nports;
+		return false;
+	}
+	c->nports += l->nports;
+	return true;
+}
+
+/* A link's own settings; its names are looked up by resolve_links(). */
+static void read_link(struct policy_ctx *c, const struct cfg_node *g,
+		      uint32_t idx)
+{
+	struct icc_link l = { .from = NO_NAME, .to = NO_NAME, .line = line_of(g) };
+	struct src_link src = { .elem = idx };
+	const char *from = member_string(g, "from"), *to = member_string(g, "to");
+	char label[LABEL_LEN];
+
+	link_label(label, from, to, idx);
+	check_keys(c, g, label, link_keys);
+	if (get_string(c, label, g, "from", true, &from, &src.from) > 0)
+		l.from = name_id(c, from);
+	c->s1 = (uint32_t)c->later.n;
+	if (get_string(c, label, g, "to", true, &to, &src.to) > 0)
+		l.to = name_id(c, to);
+	c->s2 = (uint32_t)c->later.n;
+	src.ok = link_ports(c, label, g, &l, &src.ports);
+	if (!grow(c, (void **)&c->p->links, c->p->nlinks, &c->nlinks_cap,
+		  sizeof(l)) ||
+	    !grow(c, (void **)&c->slinks, c->p->nlinks, &c->nslinks_cap,
+		  sizeof(src)))
+		return;
 	c->slinks[c->p->nlinks] = src;
 	c->p->links[c->p->nlinks++] = l;
+}
+/* What reading element idx reported, from later.v[a] on, kept aside. */
+static void later_note(struct policy_ctx *c, uint32_t idx, size_t a,
+		       bool link)
+{
+	uint32_t b = (uint32_t)c->later.n;
+
+	if (b == a)
+		return;
+	if (!grow(c, (void **)&c->lat, c->nlat, &c->nlat_cap, sizeof(*c->lat)))
+		return;
+	/* not a link: all of it comes before any lookup */
+	c->lat[c->nlat++] = (struct link_later){ idx, (uint32_t)a,
+						 link ? c->s1 : b,
+						 link ? c->s2 : b, b };
+}
+
+/*
+ * Text the parser has passed gives its pages back: the links are most of
+ * a big policy's text, and are read into the model as they go by.
+ */
+static void text_drop(struct policy_ctx *c, char *from, char *to)
+{
+	if (!c->text_size)
+		return;
+	if (c->dropped > from)
+		from = c->dropped;
+	c->dropped = big_drop(c->text, c->text_size, from, to);
+}
+
+static int stream_link(void *arg, const struct cfg_node *e, uint32_t idx,
+		       char *dead_from, char *dead_to)
+{
+	struct policy_ctx *c = arg;
+	struct icc_diags *d = c->d;
+	size_t a = c->later.n;
+	bool link = cfg_type(e) == CFG_GROUP;
+
+	c->d = &c->later;
+	if (link)
+		read_link(c, e, idx);
+	else
+		policy_err(c, line_of(e), "link #%u must be a group", idx + 1);
+	c->d = d;
+	later_note(c, idx, a, link);
+	text_drop(c, dead_from, dead_to);
+	return c->oom ? -ENOMEM : 0;
+}
+
+/* Messages a to b kept aside, now in their place among the others. */
+static void later_emit(struct policy_ctx *c, uint32_t a, uint32_t b)
+{
+	if (diags_move(c->d, &c->later, a, b) < 0)
+		c->oom = true;
+}
+
+/* Container index of name id (-1: none), reported if never declared. */
+static int link_end(struct policy_ctx *c, const int *ref, const char *label,
+		    uint32_t id, int line)
+{
+	const char *name = name_of(c, id);
+	char q[QUOTE_LEN];
+
+	if (id == NO_NAME)
+		return -1;
+	if (ref[id] < 0 && !container_declared(c->root, name))
+		policy_err(c, line, "%s: unknown container %s", label,
+			   container_name_ok(name) ? name : quote(q, name));
+	return ref[id];
+}
+
+/*
+ * Link k's names to containers, with what reading it reported in the
+ * order of the tree: its keys and from, the from lookup, to, the to
+ * lookup, its ports. Whether it enters the model.
+ */
+static bool link_resolve(struct policy_ctx *c, const int *ref, size_t k,
+			 const struct link_later *x)
+{
+	struct icc_link *l = &c->p->links[k];
+	const struct src_link *src = &c->slinks[k];
+	const char *from = name_of(c, l->from), *to = name_of(c, l->to);
+	char label[LABEL_LEN];
+	int f, t;
+
+	link_label(label, from, to, src->elem);
+	if (x)
+		later_emit(c, x->a, x->s1);
+	f = link_end(c, ref, label, l->from, src->from);
+	if (x)
+		later_emit(c, x->s1, x->s2);
+	t = link_end(c, ref, label, l->to, src->to);
+	if (x)
+		later_emit(c, x->s2, x->b);
+	if (!src->ok || f < 0 || t < 0)
+		return false;
+	l->from = (unsigned)f;
+	l->to = (unsigned)t;
 	return true;
+}
+
+/* Each name the links use, as a container index or -1. */
+static int *name_refs(struct policy_ctx *c)
+{
+	int *ref = malloc((c->names.n + 1) * sizeof(*ref));
+
+	if (!ref) {
+		c->oom = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < c->names.n && !c->oom; i++)
+		ref[i] = find_container(c, name_of(c, (uint32_t)i));
+	return ref;
+}
+
+/* The links read with the file, into the model (the containers are). */
+static void resolve_links(struct policy_ctx *c)
+{
+	int *ref = name_refs(c);
+	size_t e = 0, w = 0, at = 0;
+
+	for (size_t k = 0; ref && k < c->p->nlinks && !c->oom; k++) {
+		const struct link_later *x = NULL;
+		struct icc_link *l = &c->p->links[k];
+
+		/* elements that were no group, before this one */
+		for (; e < c->nlat && c->lat[e].elem < c->slinks[k].elem; e++)
+			later_emit(c, c->lat[e].a, c->lat[e].b);
+		if (e < c->nlat && c->lat[e].elem == c->slinks[k].elem)
+			x = &c->lat[e++];
+		/* NULL + 0 is undefined: no link has kept a port yet */
+		l->ports = l->nports ? c->p->link_ports + at : NULL;
+		at += l->nports;
+		if (!link_resolve(c, ref, k, x))
+			continue;
+		c->slinks[w] = c->slinks[k];
+		c->p->links[w++] = *l;
+	}
+	for (; ref && e < c->nlat; e++)
+		later_emit(c, c->lat[e].a, c->lat[e].b);
+	c->p->nlinks = w;
+	free(ref);
 }
 
 static bool parse_egress(struct policy_ctx *c, const struct cfg_node *g,
@@ -1491,14 +1766,12 @@ static void parse_discovery(struct policy_ctx *c, const struct cfg_node *root)
 static int alloc_model(struct policy_ctx *c, const struct cfg_node *root)
 {
 	const struct cfg_node *s;
-	size_t nb = 0, nc = 0, nl = 0, np = 0, ne = 0;
+	size_t nb = 0, nc = 0, np = 0, ne = 0;
 
 	if ((s = member(root, "bridges")) && cfg_is_aggregate(s))
 		nb = (size_t)cfg_length(s);
 	if ((s = member(root, "containers")) && cfg_is_aggregate(s))
 		nc = (size_t)cfg_length(s);
-	if ((s = member(root, "links")) && cfg_is_aggregate(s))
-		nl = (size_t)cfg_length(s);
 	if ((s = member(root, "publish")) && cfg_is_aggregate(s))
 		np = (size_t)cfg_length(s);
 	if ((s = member(root, "egress")) && cfg_is_aggregate(s))
@@ -1508,8 +1781,11 @@ static int alloc_model(struct policy_ctx *c, const struct cfg_node *root)
 	c->sbridges = calloc(nb + 1, sizeof(*c->sbridges));
 	c->p->containers = calloc(nc + 1, sizeof(*c->p->containers));
 	c->scontainers = calloc(nc + 1, sizeof(*c->scontainers));
-	c->p->links = calloc(nl + 1, sizeof(*c->p->links));
-	c->slinks = calloc(nl + 1, sizeof(*c->slinks));
+	/* the links were read with the file: none is one element still */
+	if (!c->p->links)
+		c->p->links = calloc(1, sizeof(*c->p->links));
+	if (!c->slinks)
+		c->slinks = calloc(1, sizeof(*c->slinks));
 	c->p->publishes = calloc(np + 1, sizeof(*c->p->publishes));
 	c->spublishes = calloc(np + 1, sizeof(*c->spublishes));
 	c->p->egress = calloc(ne + 1, sizeof(*c->p->egress));
@@ -1537,8 +1813,11 @@ static void parse_root(struct policy_ctx *c, const struct cfg_node *root)
 		parse_list(c, s, "bridges", "bridge", parse_bridge);
 	if ((s = member(root, "containers")))
 		parse_containers(c, s);
-	if ((s = member(root, "links")))
-		parse_list(c, s, "links", "link", parse_link);
+	/* read with the file (stream_link()): only a list is */
+	if ((s = member(root, "links")) && cfg_type(s) == CFG_LIST)
+		resolve_links(c);
+	else if (s)
+		policy_err(c, line_of(s), "links must be a list of groups");
 	if ((s = member(root, "publish")))
 		parse_list(c, s, "publish", "publish", parse_publish);
 	if ((s = member(root, "egress")))
@@ -1590,13 +1869,20 @@ static void ctx_free(struct policy_ctx *c)
 	free(c->spublishes);
 	free(c->segress);
 	free(c->by_name);
+	free(c->names.text);
+	free(c->names.at);
+	free(c->names.slot);
+	diags_free(&c->later);
+	free(c->lat);
 }
 
 /* Parses text[0..len), which it modifies (see cfg_parse). */
-static int parse_text(char *text, size_t len, const char *name,
+static int parse_text(char *text, size_t len, size_t size, const char *name,
 		      struct icc_policy **out, struct icc_diags *d)
 {
-	struct policy_ctx c = { .file = name ? name : "<string>", .d = d };
+	struct policy_ctx c = { .file = name ? name : "<string>", .d = d,
+				.text = text, .text_size = size };
+	struct cfg_stream links = { "links", stream_link, &c, 0 };
 	size_t first = d->n;
 	struct cfg cfg = { 0 };
 	int ret = -ENOMEM;
@@ -1607,7 +1893,7 @@ static int parse_text(char *text, size_t len, const char *name,
 		goto out;
 	if (refuse_includes(&c, text)) {
 		/* not parsed: a policy is one file */
-	} else if ((ret = cfg_parse(&cfg, text, len)) == -ENOMEM) {
+	} else if ((ret = cfg_parse_stream(&cfg, text, len, &links)) == -ENOMEM) {
 		goto out;
 	} else if (ret) {
 		syntax_error(&c, &cfg);
@@ -1624,6 +1910,9 @@ static int parse_text(char *text, size_t len, const char *name,
 		goto out;
 	ret = -EINVAL;
 	if (c.nerr)
+		goto out;
+	ret = -ENOMEM;
+	if (policy_index(c.p) < 0)
 		goto out;
 	*out = c.p;
 	c.p = NULL;
@@ -1644,7 +1933,7 @@ int policy_load_string(const char *text, const char *name,
 	*out = NULL;
 	if (!copy)
 		return -ENOMEM;
-	ret = parse_text(copy, strlen(copy), name, out, d);
+	ret = parse_text(copy, strlen(copy), 0, name, out, d);
 	free(copy);
 	return ret;
 }
@@ -1710,7 +1999,7 @@ int policy_load(const char *path, struct icc_policy **out,
 		ret = diags_add(d, path, line, "syntax error: NUL byte in file") < 0
 		      ? -ENOMEM : -EINVAL;
 	} else {
-		ret = parse_text(text, len, path, out, d);
+		ret = parse_text(text, len, size, path, out, d);
 	}
 	if (size)
 		big_free(text, size);
@@ -1730,8 +2019,8 @@ void policy_free(struct icc_policy *p)
 	free(p->paths.docker_netns);
 	free(p->paths.lxc);
 	free(p->paths.lxc_cgroup);
-	for (size_t i = 0; i < p->nlinks; i++)
-		free(p->links[i].ports);
+	free(p->link_ports);
+	policy_index_free(p);
 	for (size_t i = 0; i < p->nbridges; i++)
 		free(p->bridges[i].host_ports);
 	for (size_t i = 0; i < p->negress; i++)

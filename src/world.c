@@ -11,17 +11,28 @@
 #include "icc/discover.h"
 
 /*
- * Someone says they have an identity: port member, or a static ip (-1).
- * The key is a tag (4, 6, or 0 for a MAC), the bridge (a MAC or a
- * link-local address is only one port's within one bridge, and subnets
- * never overlap) and the identity's bytes in network order, so that
- * memcmp sorts and never mixes families or bridges.
+ * An identity a port holds: a tag (4, 6, or 0 for a MAC), the bridge (a
+ * MAC or a link-local address is only one port's within one bridge, and
+ * subnets never overlap) and the identity's bytes in network order, so
+ * that keys never mix families or bridges.
  */
 #define KEY_LEN	19
 
+/*
+ * Who holds an identity: the first port seen with it, and whether another
+ * port has it too. One hash table per reconcile, built in one pass: an
+ * event at a thousand running containers must not sort their addresses.
+ */
 struct claim {
 	uint8_t key[KEY_LEN];
-	long member;
+	bool used, multi;
+	int8_t stat;		/* a static ip too: 1 or 0; -1: not looked up */
+	size_t member;
+};
+
+struct claims {
+	struct claim *v;
+	size_t mask;		/* size - 1, a power of two */
 };
 
 /* One IPv4 or IPv6 address (a family's address bytes). */
@@ -45,40 +56,51 @@ static void addr_key(uint8_t key[KEY_LEN], unsigned bridge, struct addr a)
 	key_of(key, a.v6 ? 6 : 4, bridge, a.p, a.v6 ? 16 : 4);
 }
 
-static int claim_cmp(const void *a, const void *b)
+static struct claim *claim_slot(const struct claims *c, const uint8_t *key)
 {
-	const struct claim *x = a, *y = b;
-	int c = memcmp(x->key, y->key, KEY_LEN);
+	uint64_t h = 14695981039346656037ull;
+	size_t i;
 
-	if (c)
-		return c;
-	return (x->member > y->member) - (x->member < y->member);
+	for (size_t k = 0; k < KEY_LEN; k++)
+		h = (h ^ key[k]) * 1099511628211ull;
+	for (i = h & c->mask; c->v[i].used && memcmp(c->v[i].key, key, KEY_LEN);
+	     i = (i + 1) & c->mask)
+		;
+	return &c->v[i];
 }
 
-/* The first claim on key in v (sorted), or n. */
-static size_t claim_find(const struct claim *v, size_t n, const uint8_t *key)
+static void claim_add(struct claims *c, const uint8_t *key, size_t m)
 {
-	size_t lo = 0, hi = n;
+	struct claim *e = claim_slot(c, key);
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (memcmp(v[mid].key, key, KEY_LEN) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!e->used) {
+		memcpy(e->key, key, KEY_LEN);
+		e->used = true;
+		e->stat = -1;
+		e->member = m;
+	} else if (e->member != m) {
+		e->multi = true;
 	}
-	return lo;
 }
 
-/* Whether every claim on key is m's (see world_bind). */
-static bool trusted(const struct claim *v, size_t n, const uint8_t *key, long m)
+/* Whether port m, which holds key, is the only port that does. */
+static bool alone(const struct claims *c, const uint8_t *key, size_t m)
 {
-	for (size_t i = claim_find(v, n, key);
-	     i < n && !memcmp(v[i].key, key, KEY_LEN); i++)
-		if (v[i].member != m)
-			return false;
-	return true;
+	const struct claim *e = claim_slot(c, key);
+
+	return e->used && e->member == m && !e->multi;
+}
+
+/* Whether address key (one a port holds) is some container's static ip. */
+static bool is_static(const struct icc_policy *p, const struct claims *c,
+		      const uint8_t *key)
+{
+	struct claim *e = claim_slot(c, key);
+
+	if (e->stat < 0)
+		e->stat = policy_static_find(p, (unsigned)key[1] << 8 | key[2],
+					     key[0] == 6, key + 3) >= 0;
+	return e->stat > 0;
 }
 
 /* Address j of member m: its IPv4 addresses, then IPv6, then link-local. */
@@ -113,72 +135,32 @@ static bool is_static_owner(const struct icc_policy *p,
 	return false;
 }
 
-static size_t claims_count(const struct icc_world *w)
+/* Every identity the ports of w hold: addresses (link-local too), MACs. */
+static int claims_make(const struct icc_world *w, struct claims *c)
 {
-	size_t n = 0;
-
-	for (size_t i = 0; i < w->n; i++)
-		n += member_naddrs(&w->v[i], true);
-	return n;
-}
-
-/* The static ip's claim (-1), if a port claims that address too. */
-static void claim_static(struct claim *v, size_t np, size_t *n, unsigned bridge,
-			 struct addr a)
-{
+	size_t n = 1, size = 16;
 	uint8_t key[KEY_LEN];
-	size_t at;
 
-	addr_key(key, bridge, a);
-	at = claim_find(v, np, key);
-	/* room for np more: each of the np keys is one static ip's at most */
-	if (at == np || memcmp(v[at].key, key, KEY_LEN) || *n == 2 * np)
-		return;
-	memcpy(v[*n].key, key, KEY_LEN);
-	v[(*n)++].member = -1;
-}
-
-/*
- * The addresses ports hold (link-local ones too) and the static ips (-1)
- * that one of them holds too; with all, every port's claim, else not the
- * claim of a static container on its own ip. Only port addresses are
- * ever looked up: a static ip no port holds would change no answer, and
- * a policy may have ten thousand of them.
- */
-static struct claim *claims_make(const struct icc_policy *p,
-				 const struct icc_world *w, bool all, size_t *n)
-{
-	/* a port's claim matches one static ip at most (check refuses twins) */
-	struct claim *v = calloc(2 * claims_count(w) + 1, sizeof(*v));
-	size_t np;
-
-	*n = 0;
-	if (!v)
-		return NULL;
 	for (size_t i = 0; i < w->n; i++)
-		for (size_t j = 0; j < member_naddrs(&w->v[i], true); j++) {
-			struct addr a = member_addr(&w->v[i], j);
+		n += member_naddrs(&w->v[i], true) + 1;
+	while (size < 2 * n)
+		size *= 2;
+	if (!(c->v = calloc(size, sizeof(*c->v))))
+		return -ENOMEM;
+	c->mask = size - 1;
+	for (size_t i = 0; i < w->n; i++) {
+		const struct icc_member *m = &w->v[i];
 
-			if (!all && is_static_owner(p, &w->v[i], a))
-				continue;
-			v[*n].member = (long)i;
-			addr_key(v[(*n)++].key, w->v[i].bridge, a);
+		for (size_t j = 0; j < member_naddrs(m, true); j++) {
+			addr_key(key, m->bridge, member_addr(m, j));
+			claim_add(c, key, i);
 		}
-	if (!(np = *n))
-		return v;
-	qsort(v, np, sizeof(*v), claim_cmp);
-	for (size_t i = 0; i < p->ncontainers; i++) {
-		const struct icc_container *ct = &p->containers[i];
-
-		if (ct->ident != ICC_ID_IP)
-			continue;
-		claim_static(v, np, n, ct->bridge, (struct addr){ false, &ct->ip });
-		if (ct->has_ip6)
-			claim_static(v, np, n, ct->bridge, (struct addr){ true, &ct->ip6 });
+		if (m->has_mac) {
+			key_of(key, 0, m->bridge, m->mac, 6);
+			claim_add(c, key, i);
+		}
 	}
-	if (*n > np)
-		qsort(v, *n, sizeof(*v), claim_cmp);
-	return v;
+	return 0;
 }
 
 /* Appends a to the binding's list of its family, once. */
@@ -224,7 +206,7 @@ static void distrust(const struct icc_member *m, struct addr a,
 }
 
 static int bind_member(const struct icc_policy *p, const struct icc_world *w,
-		       size_t i, const struct claim *v, size_t nv,
+		       size_t i, const struct claims *c,
 		       struct icc_binding *b, struct icc_diags *warn)
 {
 	const struct icc_member *m = &w->v[i];
@@ -236,8 +218,12 @@ static int bind_member(const struct icc_policy *p, const struct icc_world *w,
 
 		if (is_static_owner(p, m, a))
 			continue;
+		/*
+		 * m is not the owner of a static ip it holds: a rival. Else
+		 * trusted if no other port holds it.
+		 */
 		addr_key(key, m->bridge, a);
-		if (!trusted(v, nv, key, (long)i)) {
+		if (is_static(p, c, key) || !alone(c, key, i)) {
 			distrust(m, a, warn);
 			continue;
 		}
@@ -254,11 +240,10 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn)
 {
 	struct icc_binding *b = calloc(p->ncontainers + 1, sizeof(*b));
-	size_t nv;
-	struct claim *v = claims_make(p, w, false, &nv);
+	struct claims c = { NULL, 0 };
 	int ret = -ENOMEM;
 
-	if (!b || !v)
+	if (!b || claims_make(w, &c) < 0)
 		goto out;
 	/*
 	 * A static container has its ip and nothing else: the policy's own,
@@ -273,7 +258,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 						     ct->has_ip6, true };
 	}
 	for (size_t i = 0; i < w->n; i++)
-		if ((ret = bind_member(p, w, i, v, nv, b, warn)) < 0)
+		if ((ret = bind_member(p, w, i, &c, b, warn)) < 0)
 			goto out;
 	for (size_t i = 0; i < p->ncontainers; i++) {
 		if (b[i].borrowed)
@@ -289,7 +274,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	ret = 0;
 out:
 	bindings_free(b, p->ncontainers);
-	free(v);
+	free(c.v);
 	return ret;
 }
 
@@ -301,43 +286,22 @@ out:
  * would let a newcomer take over the other's frames.
  */
 static bool port_addr_ok(const struct icc_policy *p, const struct icc_world *w,
-			 const struct claim *v, size_t nv, size_t m,
-			 struct addr a)
+			 const struct claims *c, size_t m, struct addr a)
 {
 	uint8_t key[KEY_LEN];
 
 	addr_key(key, w->v[m].bridge, a);
-	for (size_t i = claim_find(v, nv, key);
-	     i < nv && !memcmp(v[i].key, key, KEY_LEN); i++)
-		if (v[i].member >= 0 ? (size_t)v[i].member != m :
-		    !is_static_owner(p, &w->v[m], a))
-			return false;
-	return true;
+	return alone(c, key, m) &&
+	       (!is_static(p, c, key) || is_static_owner(p, &w->v[m], a));
 }
 
-static struct claim *mac_claims(const struct icc_world *w, size_t *n)
-{
-	struct claim *v = calloc(w->n + 1, sizeof(*v));
-
-	*n = 0;
-	for (size_t i = 0; v && i < w->n; i++) {
-		if (!w->v[i].has_mac)
-			continue;
-		key_of(v[*n].key, 0, w->v[i].bridge, w->v[i].mac, 6);
-		v[(*n)++].member = (long)i;
-	}
-	if (v)
-		qsort(v, *n, sizeof(*v), claim_cmp);
-	return v;
-}
-
-static bool port_mac_ok(const struct claim *v, size_t n, const struct icc_member *m,
+static bool port_mac_ok(const struct claims *c, const struct icc_member *m,
 			size_t i)
 {
 	uint8_t key[KEY_LEN];
 
 	key_of(key, 0, m->bridge, m->mac, 6);
-	return m->has_mac && trusted(v, n, key, (long)i);
+	return m->has_mac && alone(c, key, i);
 }
 
 /* port . MAC . address: in port_ip4, or in port_ip6 and port_nd6. */
@@ -357,8 +321,7 @@ static int port_addr_add(struct icc_ruleset *rs, const struct icc_key *k,
 }
 
 static int port_bind(const struct icc_policy *p, const struct icc_world *w,
-		     size_t i, const struct claim *av, size_t na,
-		     struct icc_ruleset *rs)
+		     size_t i, const struct claims *c, struct icc_ruleset *rs)
 {
 	const struct icc_member *m = &w->v[i];
 	struct icc_key k = { .len = 0 };
@@ -371,7 +334,7 @@ static int port_bind(const struct icc_policy *p, const struct icc_world *w,
 	for (size_t j = 0; j < member_naddrs(m, true) && !ret; j++) {
 		struct addr a = member_addr(m, j);
 
-		if (port_addr_ok(p, w, av, na, i, a))
+		if (port_addr_ok(p, w, c, i, a))
 			ret = port_addr_add(rs, &k, a);
 	}
 	return ret;
@@ -388,10 +351,8 @@ static void mac_conflict(const struct icc_member *m, struct icc_diags *warn)
 int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		struct icc_ruleset *rs, struct icc_diags *warn)
 {
-	size_t na, nm;
-	struct claim *av = claims_make(p, w, true, &na);
-	struct claim *mv = mac_claims(w, &nm);
-	int ret = av && mv ? 0 : -ENOMEM;
+	struct claims c = { NULL, 0 };
+	int ret = claims_make(w, &c);
 
 	for (size_t i = 0; i < w->n && !ret; i++) {
 		struct icc_key k = { .len = 0 };
@@ -399,15 +360,14 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		/* Every port is filtered: one with nothing bound sends nothing. */
 		key_ifname(&k, w->v[i].ifname);
 		ret = set_add(&rs->sets[ICC_SET_PORTS], &k, NULL, NULL, 0);
-		if (!ret && port_mac_ok(mv, nm, &w->v[i], i))
-			ret = port_bind(p, w, i, av, na, rs);
+		if (!ret && port_mac_ok(&c, &w->v[i], i))
+			ret = port_bind(p, w, i, &c, rs);
 		else if (!ret && w->v[i].has_mac)
 			mac_conflict(&w->v[i], warn);
 	}
 	for (int s = ICC_SET_PORTS; s <= ICC_SET_PORT_ND6 && !ret; s++)
 		ret = set_canonicalize(&rs->sets[s]);
-	free(av);
-	free(mv);
+	free(c.v);
 	return ret;
 }
 
@@ -422,31 +382,36 @@ void bindings_free(struct icc_binding *b, size_t n)
 	free(b);
 }
 
+void member_print(FILE *f, const struct icc_policy *p,
+		  const struct icc_member *m)
+{
+	char s[INET6_ADDRSTRLEN];
+
+	fprintf(f, "port %s bridge %s %s", m->ifname,
+		p->bridges[m->bridge].name, m->up ? "up" : "down");
+	if (m->has_mac)
+		fprintf(f, " mac %02x:%02x:%02x:%02x:%02x:%02x", m->mac[0],
+			m->mac[1], m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
+	for (size_t j = 0; j < member_naddrs(m, true); j++) {
+		struct addr a = member_addr(m, j);
+
+		fprintf(f, " %s", inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.p,
+					    s, sizeof(s)));
+	}
+	if (m->who[0])
+		fprintf(f, " (%s)", m->who);
+	for (size_t j = 0; j < m->ncontainers; j++)
+		fprintf(f, "%s%s", j ? "," : " is ",
+			p->containers[m->containers[j]].name);
+	if (!m->ncontainers)
+		fprintf(f, " unknown");
+}
+
 void world_print(FILE *f, const struct icc_policy *p,
 		 const struct icc_world *w)
 {
 	for (size_t i = 0; i < w->n; i++) {
-		const struct icc_member *m = &w->v[i];
-		char s[INET6_ADDRSTRLEN];
-
-		fprintf(f, "port %s bridge %s %s", m->ifname,
-			p->bridges[m->bridge].name, m->up ? "up" : "down");
-		if (m->has_mac)
-			fprintf(f, " mac %02x:%02x:%02x:%02x:%02x:%02x", m->mac[0],
-				m->mac[1], m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
-		for (size_t j = 0; j < member_naddrs(m, true); j++) {
-			struct addr a = member_addr(m, j);
-
-			fprintf(f, " %s", inet_ntop(a.v6 ? AF_INET6 : AF_INET, a.p,
-						    s, sizeof(s)));
-		}
-		if (m->who[0])
-			fprintf(f, " (%s)", m->who);
-		for (size_t j = 0; j < m->ncontainers; j++)
-			fprintf(f, "%s%s", j ? "," : " is ",
-				p->containers[m->containers[j]].name);
-		if (!m->ncontainers)
-			fprintf(f, " unknown");
+		member_print(f, p, &w->v[i]);
 		fprintf(f, "\n");
 	}
 }

@@ -49,6 +49,7 @@ struct icc_member {
 	char who[96];			/* "netns web", "docker web 0123abcd..." */
 	unsigned *containers;		/* policy containers this port is */
 	size_t ncontainers;
+	uint64_t seq;			/* new each time discovery fills the port in */
 };
 
 struct icc_world {
@@ -117,5 +118,8 @@ int in6_addr_cmp(const void *a, const void *b);
 /* Canonical printer: one line per port, sorted by interface name. */
 void world_print(FILE *f, const struct icc_policy *p,
 		 const struct icc_world *w);
+/* One port's line of world_print(), without its newline. */
+void member_print(FILE *f, const struct icc_policy *p,
+		  const struct icc_member *m);
 
 #endif

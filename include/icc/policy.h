@@ -110,7 +110,7 @@ struct icc_paths {
 /* One-way: containers[from] may open connections to containers[to]. */
 struct icc_link {
 	unsigned from, to;		/* indexes into policy->containers */
-	struct icc_port *ports;
+	struct icc_port *ports;		/* in policy->link_ports */
 	size_t nports;
 	int line;
 };
@@ -141,6 +141,31 @@ struct icc_publish {
 	int line;
 };
 
+/*
+ * A static ip, by address: what discovery looks up for every address a
+ * port holds, which must not cost a pass over ten thousand containers.
+ */
+struct icc_static {
+	unsigned bridge;
+	bool v6;
+	uint8_t addr[16];		/* network order; IPv4 in the first 4 */
+	unsigned container;
+};
+
+/*
+ * What icc-policyd asks of the policy on every event, worked out once at
+ * load from the lists above, so that an event's cost does not grow with
+ * the size of the policy.
+ */
+struct icc_index {
+	bool forward, forward6;		/* IPv4 / IPv6 forwarding is needed ... */
+	int forward_line, forward6_line;	/* ... first by this line */
+	size_t *moving;			/* links with a named or labelled end */
+	size_t nmoving;
+	struct icc_static *statics;	/* sorted: policy_static_cmp() */
+	size_t nstatics;
+};
+
 struct icc_policy {
 	char *file;
 	int version;
@@ -150,11 +175,13 @@ struct icc_policy {
 	size_t ncontainers;
 	struct icc_link *links;
 	size_t nlinks;
+	struct icc_port *link_ports;	/* every link's ports, in link order */
 	struct icc_publish *publishes;
 	size_t npublishes;
 	struct icc_egress *egress;
 	size_t negress;
 	struct icc_paths paths;		/* always set: defaults filled in */
+	struct icc_index index;		/* derived at load: policy_index.c */
 };
 
 /*
@@ -168,6 +195,10 @@ int policy_load(const char *path, struct icc_policy **out,
 int policy_load_string(const char *text, const char *name,
 		       struct icc_policy **out, struct icc_diags *d);
 void policy_free(struct icc_policy *p);
+
+/* The container with static ip a (4 or 16 bytes) on bridge, or -1. */
+long policy_static_find(const struct icc_policy *p, unsigned bridge, bool v6,
+			const void *a);
 
 /* Canonical printer: a libconfig policy that loads back to the same model. */
 void policy_print(FILE *f, const struct icc_policy *p);

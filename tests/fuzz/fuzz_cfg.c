@@ -63,12 +63,49 @@ static int lc_type(enum cfg_type t)
 	return map[t];
 }
 
+/*
+ * The elements of the root-level list `links` are handed over while the
+ * text is read (cfg_parse_stream(), as policy_parse.c reads them): each
+ * is dumped then, and the list's dump shows them, so that libconfig's
+ * tree checks the streamed elements, their order and lines too.
+ */
+struct streamed {
+	FILE *f;
+	char *text;
+	size_t len;
+	uint32_t n;
+};
+
+static struct streamed links;
+
+static void dump_cfg(FILE *f, const struct cfg_node *s, int depth);
+
+static int stream_elem(void *arg, const struct cfg_node *e, uint32_t i,
+		       char *from, char *to)
+{
+	struct streamed *st = arg;
+
+	(void)from;
+	(void)to;
+	if (i != st->n++)
+		abort();
+	dump_cfg(st->f, e, 2);
+	return 0;
+}
+
 static void dump_cfg(FILE *f, const struct cfg_node *s, int depth)
 {
 	const char *n = cfg_name(s);
 
 	fprintf(f, "%*s%s@%d t%d", depth * 2, "", n ? n : "-", cfg_line(s),
 		lc_type(cfg_type(s)));
+	if (depth == 1 && n && !strcmp(n, "links") && cfg_type(s) == CFG_LIST) {
+		if (cfg_length(s))
+			abort();	/* every element went by stream */
+		fflush(links.f);
+		fprintf(f, " n%u\n%s", links.n, links.text);
+		return;
+	}
 	switch (cfg_type(s)) {
 	case CFG_INT:
 		fprintf(f, " %d\n", (int)s->v.i);
@@ -119,10 +156,19 @@ static char *dump_ours(char *text, size_t size)
 	char *out = NULL;
 	size_t len = 0;
 	FILE *f;
-	int ret = cfg_parse(&cfg, text, size);
+	struct cfg_stream st = { "links", stream_elem, &links, 0 };
+	int ret;
 
+	links = (struct streamed){ .f = open_memstream(&links.text, &links.len) };
+	if (!links.f)
+		abort();
+	ret = cfg_parse_stream(&cfg, text, size, &st);
+	if (st.n != links.n)
+		abort();
 	if (ret == -EINVAL && !strcmp(cfg.error_text, "nesting too deep")) {
 		cfg_free(&cfg);
+		fclose(links.f);
+		free(links.text);
 		return NULL;
 	}
 	if (!(f = open_memstream(&out, &len)) || ret == -ENOMEM)
@@ -133,6 +179,8 @@ static char *dump_ours(char *text, size_t size)
 		fprintf(f, "error %d: %s\n", cfg.error_line, cfg.error_text);
 	cfg_free(&cfg);
 	fclose(f);
+	fclose(links.f);
+	free(links.text);
 	return out;
 }
 

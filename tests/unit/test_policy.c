@@ -702,6 +702,71 @@ static void test_load_file(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A policy whose links span several huge pages, its containers after
+ * them: the links are read into the model while the file is, and the text
+ * they came from is given back page by page (policy_load() only). The
+ * model must be the one read from a string, where nothing is given back.
+ */
+#define BIG_CTRS	300
+#define BIG_LINKS	60000
+
+static char *big_policy(size_t *len)
+{
+	char *buf = NULL;
+	FILE *f = open_memstream(&buf, len);
+
+	assert_non_null(f);
+	fprintf(f, "version = 1;\nbridges = ( { name = \"docker0\"; "
+		"subnet = \"10.0.0.0/8\"; uplink = \"eth0\"; } );\nlinks = (\n");
+	for (int k = 0; k < BIG_LINKS; k++)
+		fprintf(f, "  { from = \"c%d\"; to = \"c%d\"; ports = [ \"tcp/%d\" ]; }%s"
+			"  # %0100d\n", k % BIG_CTRS, (k + 1 + k / BIG_CTRS) % BIG_CTRS == k % BIG_CTRS ?
+			(k + 2) % BIG_CTRS : (k + 1 + k / BIG_CTRS) % BIG_CTRS,
+			k + 1, k + 1 < BIG_LINKS ? "," : "", k);
+	fprintf(f, ");\ncontainers = {\n");
+	for (int i = 0; i < BIG_CTRS; i++)
+		fprintf(f, "  c%d = { bridge = \"docker0\"; ip = \"10.0.%d.%d\"; };\n",
+			i, i / 250, i % 250 + 2);
+	fprintf(f, "};\n");
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_load_big(void **state)
+{
+	char dir[] = "/tmp/icc-test-XXXXXX", path[PATH_MAX], *a, *b;
+	struct icc_diags d = { 0 };
+	struct icc_policy *p = NULL, *q = NULL;
+	size_t len;
+	char *text = big_policy(&len);
+
+	(void)state;
+	assert_true(len > (8u << 20));	/* some whole 2 MB pages to give back */
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/big.conf", dir);
+	write_file(path, text, len);
+	assert_int_equal(policy_load(path, &p, &d), 0);
+	assert_int_equal(d.n, 0);
+	assert_int_equal(policy_load_string(text, "big.conf", &q, &d), 0);
+	assert_int_equal(p->nlinks, BIG_LINKS);
+	assert_int_equal(p->ncontainers, BIG_CTRS);
+	/* the last link, read from the last page, names a container read later */
+	assert_int_equal(p->links[BIG_LINKS - 1].from, (BIG_LINKS - 1) % BIG_CTRS);
+	assert_int_equal(p->links[BIG_LINKS - 1].ports[0].lo, BIG_LINKS);
+	assert_int_equal(p->links[BIG_LINKS - 1].line, BIG_LINKS + 3);
+	a = print_str(p);
+	b = print_str(q);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	policy_free(p);
+	policy_free(q);
+	free(text);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 /* Lines in an included file have no file in the model: refused. */
 static void test_include(void **state)
 {
@@ -794,6 +859,7 @@ int main(void)
 		cmocka_unit_test(test_print_dual),
 		cmocka_unit_test(test_examples),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_load_big),
 		cmocka_unit_test(test_include),
 		cmocka_unit_test(test_many_problems),
 
