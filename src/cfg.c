@@ -222,9 +222,11 @@ static enum tok scan_number(struct parser *ps, struct cfg_node *v)
 	return t;
 }
 
+/* w in any case; the first letter first: every name is asked. */
 static bool is_word(const char *s, size_t n, const char *w)
 {
-	return strlen(w) == n && !strncasecmp(s, w, n);
+	return strlen(w) == n && (s[0] | 0x20) == w[0] &&
+	       !strncasecmp(s, w, n);
 }
 
 /* Decodes a string in place, from its opening quote to ps->tend. */

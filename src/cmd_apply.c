@@ -251,6 +251,8 @@ int cmd_apply(const struct cli *c, int argc, char **argv)
 		return 2;
 	}
 	ret = plan_make(c, &cp);
+	if (!ret && !diff_count(&cp.plan.diff))
+		nft_cache_keep(cp.nft, cp.plan.live);
 	if (!ret && !plan_count(&cp.plan))
 		printf("in sync: nothing to change\n");
 	else if (!ret)

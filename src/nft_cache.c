@@ -375,6 +375,14 @@ void nft_cache_put(struct icc_nft *n, uint32_t genid,
 		file_put(n, genid, rs);
 }
 
+void nft_cache_keep(struct icc_nft *n, const struct icc_ruleset *live)
+{
+	/* nft_read() kept a copy of exactly these tables (ours, whole) */
+	if (n->cache == ICC_CACHE_FILE && live && !live->cached && n->cached &&
+	    n->cached_gen == live->genid)
+		file_put(n, live->genid, n->cached);
+}
+
 void nft_cache_commit(struct icc_nft *n, uint32_t was, uint32_t now,
 		      const struct icc_diff *d)
 {

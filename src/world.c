@@ -56,14 +56,25 @@ static void addr_key(uint8_t key[KEY_LEN], unsigned bridge, struct addr a)
 	key_of(key, a.v6 ? 6 : 4, bridge, a.p, a.v6 ? 16 : 4);
 }
 
+/* Three words of the key, mixed so that the low bits (the slot) depend
+ * on every byte: FNV's do not, and the table's probes ran long. */
+static uint64_t key_hash(const uint8_t *key)
+{
+	uint64_t w[3] = { 0, 0, 0 }, h = 0;
+
+	memcpy(w, key, KEY_LEN);
+	for (int i = 0; i < 3; i++) {
+		h = (h ^ w[i]) * 0x9e3779b97f4a7c15ull;
+		h ^= h >> 29;
+	}
+	return h ^ (h >> 32);
+}
+
 static struct claim *claim_slot(const struct claims *c, const uint8_t *key)
 {
-	uint64_t h = 14695981039346656037ull;
 	size_t i;
 
-	for (size_t k = 0; k < KEY_LEN; k++)
-		h = (h ^ key[k]) * 1099511628211ull;
-	for (i = h & c->mask; c->v[i].used && memcmp(c->v[i].key, key, KEY_LEN);
+	for (i = key_hash(key) & c->mask; c->v[i].used && memcmp(c->v[i].key, key, KEY_LEN);
 	     i = (i + 1) & c->mask)
 		;
 	return &c->v[i];

@@ -52,6 +52,15 @@ void nft_close(struct icc_nft *n);
 #define ICC_CACHE_DIR	"/run/icc-policy"
 enum icc_nft_cache { ICC_CACHE_OFF, ICC_CACHE_MEMORY, ICC_CACHE_FILE };
 void nft_set_cache(struct icc_nft *n, enum icc_nft_cache mode);
+/*
+ * `apply` found nothing to change in live, which it read from the kernel
+ * whole: that read, one generation throughout, says what the kernel holds
+ * as surely as our own commit would, so it is recorded for the next run
+ * as a commit's is (a daemon's commits leave no file: the next CLI run
+ * would read the tables whole again, 100,000 elements, every time).
+ */
+struct icc_ruleset;
+void nft_cache_keep(struct icc_nft *n, const struct icc_ruleset *live);
 
 /*
  * Reads table inet icc as it is live: presence, ownership, whether its
