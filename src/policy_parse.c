@@ -1455,19 +1455,26 @@ static void later_emit(struct policy_ctx *c, uint32_t a, uint32_t b)
 		c->oom = true;
 }
 
-/* Container index of name id (-1: none), reported if never declared. */
-static int link_end(struct policy_ctx *c, const int *ref, const char *label,
+/*
+ * Container index of link k's end id (-1: none), reported if never
+ * declared. The label is made only then: a big policy has no mistakes.
+ */
+static int link_end(struct policy_ctx *c, const int *ref, size_t k,
 		    uint32_t id, int line)
 {
+	const struct icc_link *l = &c->p->links[k];
 	const char *name = name_of(c, id);
-	char q[QUOTE_LEN];
+	char label[LABEL_LEN], q[QUOTE_LEN];
 
 	if (id == NO_NAME)
 		return -1;
-	if (ref[id] < 0 && !container_declared(c->root, name))
-		policy_err(c, line, "%s: unknown container %s", label,
-			   container_name_ok(name) ? name : quote(q, name));
-	return ref[id];
+	if (ref[id] >= 0 || container_declared(c->root, name))
+		return ref[id];
+	link_label(label, name_of(c, l->from), name_of(c, l->to),
+		   c->slinks[k].elem);
+	policy_err(c, line, "%s: unknown container %s", label,
+		   container_name_ok(name) ? name : quote(q, name));
+	return -1;
 }
 
 /*
@@ -1480,17 +1487,14 @@ static bool link_resolve(struct policy_ctx *c, const int *ref, size_t k,
 {
 	struct icc_link *l = &c->p->links[k];
 	const struct src_link *src = &c->slinks[k];
-	const char *from = name_of(c, l->from), *to = name_of(c, l->to);
-	char label[LABEL_LEN];
 	int f, t;
 
-	link_label(label, from, to, src->elem);
 	if (x)
 		later_emit(c, x->a, x->s1);
-	f = link_end(c, ref, label, l->from, src->from);
+	f = link_end(c, ref, k, l->from, src->from);
 	if (x)
 		later_emit(c, x->s1, x->s2);
-	t = link_end(c, ref, label, l->to, src->to);
+	t = link_end(c, ref, k, l->to, src->to);
 	if (x)
 		later_emit(c, x->s2, x->b);
 	if (!src->ok || f < 0 || t < 0)
