@@ -51,6 +51,11 @@ void *big_realloc(void *p, size_t old, size_t size)
 	return q;
 }
 
+void big_small(void *p, size_t size)
+{
+	(void)madvise(p, round_up(size ? size : 1), MADV_NOHUGEPAGE);
+}
+
 char *big_drop(void *p, size_t size, char *from, char *to)
 {
 	uintptr_t a = round_up((uintptr_t)from);

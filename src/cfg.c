@@ -679,6 +679,12 @@ int cfg_parse_stream(struct cfg *cfg, char *text, size_t len,
 		oom(&ps);
 		goto out;
 	}
+	/*
+	 * The stack holds the open aggregates' kids, a few hundred nodes
+	 * but for the widest group: a 2 MB page for it is 2 MB of resident
+	 * memory for nothing (the daemon's peak is the parse).
+	 */
+	big_small(ps.stack, (size_t)ps.scap * sizeof(struct cfg_node));
 	if (push(&ps, NULL, CFG_NONE, 0, &root) || open_agg(&ps) ||
 	    parse_settings(&ps))
 		goto out;

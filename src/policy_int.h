@@ -107,6 +107,25 @@ void policy_err(struct policy_ctx *c, int line, const char *fmt, ...)
  */
 void policy_check(struct policy_ctx *c);
 
+/*
+ * policy_pipe.c: the elements cfg_parse_stream() hands over, given to fn
+ * in order on a second thread. pipe_put() is a cfg_stream's elem (arg:
+ * the pipe); pipe_close() waits for the rest and returns fn's first
+ * error, or 0. pipe_open() fails (-EAGAIN, -ENOMEM) when no thread can
+ * be had: call fn directly then.
+ */
+struct cfg_node;
+/* Texts of this size and more have their links read by a pipe (tests
+ * set it to read one text both ways). */
+extern size_t policy_pipe_min;
+typedef int elem_fn(void *arg, const struct cfg_node *e, uint32_t index,
+		    char *dead_from, char *dead_to);
+struct elem_pipe;
+int pipe_open(struct elem_pipe **out, elem_fn *fn, void *arg);
+int pipe_put(void *arg, const struct cfg_node *e, uint32_t index,
+	     char *dead_from, char *dead_to);
+int pipe_close(struct elem_pipe *p);
+
 /* p->index from a checked model (policy_index.c): 0 or -ENOMEM. */
 int policy_index(struct icc_policy *p);
 void policy_index_free(struct icc_policy *p);

@@ -1880,13 +1880,38 @@ static void ctx_free(struct policy_ctx *c)
 	free(c->lat);
 }
 
+/*
+ * The tree of text, its links read into the model as they go by: on a
+ * second thread when the text is big (policy_pipe.c), here when it is
+ * small or no thread can be had (a thread costs more than a small
+ * policy takes to read).
+ */
+size_t policy_pipe_min = 256u << 10;
+
+static int read_tree(struct policy_ctx *c, struct cfg *cfg, char *text,
+		     size_t len)
+{
+	struct cfg_stream links = { "links", stream_link, c, 0 };
+	struct elem_pipe *pipe = NULL;
+	int ret;
+
+	if (len >= policy_pipe_min && pipe_open(&pipe, stream_link, c) == 0) {
+		links.elem = pipe_put;
+		links.arg = pipe;
+	}
+	ret = cfg_parse_stream(cfg, text, len, &links);
+	/* before anything else reads c: the worker may still write it */
+	if (pipe_close(pipe) == -ENOMEM)
+		c->oom = true;
+	return c->oom ? -ENOMEM : ret;
+}
+
 /* Parses text[0..len), which it modifies (see cfg_parse). */
 static int parse_text(char *text, size_t len, size_t size, const char *name,
 		      struct icc_policy **out, struct icc_diags *d)
 {
 	struct policy_ctx c = { .file = name ? name : "<string>", .d = d,
 				.text = text, .text_size = size };
-	struct cfg_stream links = { "links", stream_link, &c, 0 };
 	size_t first = d->n;
 	struct cfg cfg = { 0 };
 	int ret = -ENOMEM;
@@ -1897,7 +1922,7 @@ static int parse_text(char *text, size_t len, size_t size, const char *name,
 		goto out;
 	if (refuse_includes(&c, text)) {
 		/* not parsed: a policy is one file */
-	} else if ((ret = cfg_parse_stream(&cfg, text, len, &links)) == -ENOMEM) {
+	} else if ((ret = read_tree(&c, &cfg, text, len)) == -ENOMEM) {
 		goto out;
 	} else if (ret) {
 		syntax_error(&c, &cfg);
@@ -1906,6 +1931,11 @@ static int parse_text(char *text, size_t len, size_t size, const char *name,
 		if (alloc_model(&c, c.root) < 0)
 			goto out;
 		parse_root(&c, c.root);
+		/* The model is all the checks read: the tree and the text go
+		 * now, not after them (the daemon's peak is here). */
+		c.root = NULL;
+		cfg_free(&cfg);
+		text_drop(&c, text, text + len);
 		if (!c.oom)
 			policy_check(&c);
 	}

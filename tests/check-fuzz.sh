@@ -98,7 +98,7 @@ fuzz() {
 }
 
 if build fuzz_policy "$SRC/src/diag.c" "$SRC/src/cfg.c" "$SRC/src/bigmem.c" "$SRC/src/policy_parse.c" \
-	"$SRC/src/policy_check.c" "$SRC/src/policy_index.c" "$SRC/src/policy_print.c" "$SRC/src/compile.c" \
+	"$SRC/src/policy_check.c" "$SRC/src/policy_index.c" "$SRC/src/policy_pipe.c" "$SRC/src/policy_print.c" "$SRC/src/compile.c" \
 	"$SRC/src/ruleset.c" "$SRC/src/ruleset_print.c" "$SRC/src/fileio.c"; then
 	fuzz fuzz_policy "$SECONDS_TO_FUZZ" "$SRC"/policies/*.conf "$SRC"/tests/bad/*.conf \
 		"$SRC"/tests/golden/*.conf "$SRC"/tests/fuzz/regressions/*
@@ -106,7 +106,7 @@ else
 	for i in 2 3 4; do notok "fuzz_policy: no harness"; done
 fi
 if build fuzz_droplog "$SRC/src/droplog.c" "$SRC/src/ruleset.c" "$SRC/src/diag.c" \
-	"$SRC/src/cfg.c" "$SRC/src/bigmem.c" "$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_index.c" "$SRC/src/policy_print.c" \
+	"$SRC/src/cfg.c" "$SRC/src/bigmem.c" "$SRC/src/policy_parse.c" "$SRC/src/policy_check.c" "$SRC/src/policy_index.c" "$SRC/src/policy_pipe.c" "$SRC/src/policy_print.c" \
 	"$SRC/src/fileio.c"; then
 	fuzz fuzz_droplog $(( (SECONDS_TO_FUZZ + 1) / 2 )) "$SRC"/tests/fuzz/seeds-droplog/* \
 		"$SRC"/tests/fuzz/regressions-droplog/*

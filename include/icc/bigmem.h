@@ -19,6 +19,8 @@ void *big_alloc(size_t size);
  * on failure. */
 void *big_realloc(void *p, size_t old, size_t size);
 void big_free(void *p, size_t size);
+/* p (size bytes, from big_alloc()) will mostly stay small: 4 KB pages. */
+void big_small(void *p, size_t size);
 /*
  * Gives back the whole huge pages of p (size bytes) inside [from, to):
  * they read as zeros if touched again. Returns the end of what went, or

@@ -704,14 +704,37 @@ static void test_load_file(void **state)
 
 /*
  * A policy whose links span several huge pages, its containers after
- * them: the links are read into the model while the file is, and the text
- * they came from is given back page by page (policy_load() only). The
- * model must be the one read from a string, where nothing is given back.
+ * them: the links are read into the model while the file is (on a second
+ * thread from policy_pipe_min bytes on), and the text they came from is
+ * given back page by page (policy_load() only). Read from a file, from
+ * a string, with and without the thread, the model and the messages must
+ * be the same. With mistakes, the messages are those of the links in
+ * their order; one link has more ports than a batch of the pipe holds.
  */
 #define BIG_CTRS	300
 #define BIG_LINKS	60000
 
-static char *big_policy(size_t *len)
+extern size_t policy_pipe_min;
+
+static void big_link(FILE *f, int k, bool bad)
+{
+	int from = k % BIG_CTRS, to = (k + 1 + k / BIG_CTRS) % BIG_CTRS;
+
+	if (to == from)
+		to = (k + 2) % BIG_CTRS;
+	if (bad && k == 1000)
+		fprintf(f, "  { from = \"c%d\"; to = \"c%d\"; ports = [ \"tcp/99999\" ]; },\n",
+			from, to);
+	else if (bad && k == 30000)
+		fprintf(f, "  { from = \"ghost\"; to = \"c%d\"; ports = [ \"tcp/1\" ]; },\n", to);
+	else if (bad && k == 50000)
+		fprintf(f, "  \"not a group\",\n");
+	else
+		fprintf(f, "  { from = \"c%d\"; to = \"c%d\"; ports = [ \"tcp/%d\" ]; },"
+			"  # %0100d\n", from, to, k + 1, k);
+}
+
+static char *big_policy(size_t *len, bool bad)
 {
 	char *buf = NULL;
 	FILE *f = open_memstream(&buf, len);
@@ -720,11 +743,12 @@ static char *big_policy(size_t *len)
 	fprintf(f, "version = 1;\nbridges = ( { name = \"docker0\"; "
 		"subnet = \"10.0.0.0/8\"; uplink = \"eth0\"; } );\nlinks = (\n");
 	for (int k = 0; k < BIG_LINKS; k++)
-		fprintf(f, "  { from = \"c%d\"; to = \"c%d\"; ports = [ \"tcp/%d\" ]; }%s"
-			"  # %0100d\n", k % BIG_CTRS, (k + 1 + k / BIG_CTRS) % BIG_CTRS == k % BIG_CTRS ?
-			(k + 2) % BIG_CTRS : (k + 1 + k / BIG_CTRS) % BIG_CTRS,
-			k + 1, k + 1 < BIG_LINKS ? "," : "", k);
-	fprintf(f, ");\ncontainers = {\n");
+		big_link(f, k, bad);
+	/* more ports than a batch of policy_pipe.c has nodes for */
+	fprintf(f, "  { from = \"c0\"; to = \"c250\"; ports = [ \"tcp/1\"");
+	for (int port = 2; port <= 9000; port++)
+		fprintf(f, ", \"tcp/%d\"", port);
+	fprintf(f, " ] }\n);\ncontainers = {\n");
 	for (int i = 0; i < BIG_CTRS; i++)
 		fprintf(f, "  c%d = { bridge = \"docker0\"; ip = \"10.0.%d.%d\"; };\n",
 			i, i / 250, i % 250 + 2);
@@ -733,38 +757,80 @@ static char *big_policy(size_t *len)
 	return buf;
 }
 
-static void test_load_big(void **state)
+/* One load: the model printed (or "refused") and the messages. */
+static char *big_load(const char *path, const char *text, size_t pipe_min)
 {
-	char dir[] = "/tmp/icc-test-XXXXXX", path[PATH_MAX], *a, *b;
 	struct icc_diags d = { 0 };
-	struct icc_policy *p = NULL, *q = NULL;
-	size_t len;
-	char *text = big_policy(&len);
+	struct icc_policy *p = NULL;
+	char *out = NULL, *msgs;
+	size_t len = 0;
+	FILE *f;
+	int ret;
 
-	(void)state;
+	policy_pipe_min = pipe_min;
+	ret = path ? policy_load(path, &p, &d) : policy_load_string(text, path, &p, &d);
+	policy_pipe_min = 256u << 10;
+	assert_true(ret == 0 || ret == -EINVAL);
+	assert_non_null(f = open_memstream(&out, &len));
+	msgs = diags_str(&d);
+	fprintf(f, "%s--\n", msgs);
+	if (p)
+		policy_print(f, p);
+	else
+		fprintf(f, "refused\n");
+	assert_int_equal(fclose(f), 0);
+	if (p && !path) {
+		assert_int_equal(p->nlinks, BIG_LINKS + 1);
+		assert_int_equal(p->links[BIG_LINKS].nports, 9000);
+		assert_int_equal(p->links[BIG_LINKS - 1].ports[0].lo, BIG_LINKS);
+		assert_int_equal(p->links[BIG_LINKS - 1].line, BIG_LINKS + 3);
+	}
+	free(msgs);
+	diags_free(&d);
+	policy_free(p);
+	return out;
+}
+
+static void big_both_ways(bool bad)
+{
+	char dir[] = "/tmp/icc-test-XXXXXX", path[PATH_MAX];
+	size_t len;
+	char *text = big_policy(&len, bad);
+	char *ref = big_load(NULL, text, SIZE_MAX);	/* inline, nothing dropped */
+	char *v[3];
+
 	assert_true(len > (8u << 20));	/* some whole 2 MB pages to give back */
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/big.conf", dir);
 	write_file(path, text, len);
-	assert_int_equal(policy_load(path, &p, &d), 0);
-	assert_int_equal(d.n, 0);
-	assert_int_equal(policy_load_string(text, "big.conf", &q, &d), 0);
-	assert_int_equal(p->nlinks, BIG_LINKS);
-	assert_int_equal(p->ncontainers, BIG_CTRS);
-	/* the last link, read from the last page, names a container read later */
-	assert_int_equal(p->links[BIG_LINKS - 1].from, (BIG_LINKS - 1) % BIG_CTRS);
-	assert_int_equal(p->links[BIG_LINKS - 1].ports[0].lo, BIG_LINKS);
-	assert_int_equal(p->links[BIG_LINKS - 1].line, BIG_LINKS + 3);
-	a = print_str(p);
-	b = print_str(q);
-	assert_string_equal(a, b);
-	free(a);
-	free(b);
-	policy_free(p);
-	policy_free(q);
+	v[0] = big_load(NULL, text, 0);		/* the pipe */
+	v[1] = big_load(path, NULL, 0);		/* the pipe, pages dropped */
+	v[2] = big_load(path, NULL, SIZE_MAX);	/* inline, pages dropped */
+	assert_string_equal(v[0], ref);
+	assert_string_equal(v[1], v[2]);
+	if (!bad)			/* no messages: no file names either */
+		assert_string_equal(v[1], ref);
+	else
+		assert_non_null(strstr(v[1], "/big.conf:50004: link #50001 must be a group"));
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	if (bad) {
+		assert_non_null(strstr(ref, ":1004: link c100 -> c104: port \"tcp/99999\" is not valid"));
+		assert_non_null(strstr(ref, ":30004: link ghost -> c"));
+		assert_non_null(strstr(ref, "unknown container ghost"));
+		assert_non_null(strstr(ref, "refused"));
+	}
+	free(ref);
 	free(text);
 	assert_int_equal(unlink(path), 0);
 	assert_int_equal(rmdir(dir), 0);
+}
+
+static void test_load_big(void **state)
+{
+	(void)state;
+	big_both_ways(false);
+	big_both_ways(true);
 }
 
 /* Lines in an included file have no file in the model: refused. */
