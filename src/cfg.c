@@ -562,8 +562,9 @@ static int hand_over(struct parser *ps, uint32_t at, uint32_t mark,
 	ps->nstack = at;
 	if (ret == -ENOMEM)
 		return oom(ps);
-	if (ret < 0 && !ps->err)
-		ps->err = ret;
+	/* a refusal has a text and a line, as every error here has */
+	if (ret < 0)
+		return fail(ps, "element refused by its reader");
 	return ps->err;
 }
 

@@ -80,9 +80,11 @@ int cfg_parse(struct cfg *cfg, char *text, size_t len);
  * the root-level list named name goes to elem() as soon as it is whole
  * (its kids linked, valid during the call only), with its index, and is
  * then dropped: the list ends with no kids.  Nothing in text[dead_from,
- * dead_to) is read or pointed to any more (the list's earlier elements);
- * the caller may release it.  elem() returns 0, or a negative errno that
- * ends the parse.  n counts the elements handed over.
+ * dead_to) is read or pointed to any more (the list's elements so far);
+ * the caller may release it (after reading e: its own text is in the
+ * range too).  elem() returns 0, -ENOMEM, or another negative value that
+ * ends the parse as an error where the parser is.  n counts the
+ * elements handed over.
  */
 struct cfg_stream {
 	const char *name;

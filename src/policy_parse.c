@@ -1424,7 +1424,7 @@ static void text_drop(struct policy_ctx *c, char *from, char *to)
 {
 	if (!c->text_size)
 		return;
-	if (c->dropped > from)
+	if (c->dropped && c->dropped > from)
 		from = c->dropped;
 	c->dropped = big_drop(c->text, c->text_size, from, to);
 }
@@ -1935,6 +1935,7 @@ static int parse_text(char *text, size_t len, size_t size, const char *name,
 		 * now, not after them (the daemon's peak is here). */
 		c.root = NULL;
 		cfg_free(&cfg);
+		c.dropped = NULL;	/* all of it, what came before the links too */
 		text_drop(&c, text, text + len);
 		if (!c.oom)
 			policy_check(&c);

@@ -41,8 +41,8 @@ else
 	echo "not ok 2 - pipe_race: no harness"
 	exit 1
 fi
-if TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tmp/pipe_race" >"$tmp/out" 2>&1; then
-	echo "ok 2 - links read inline and by the pipe alike (20,000 to 60,000 links, with mistakes), no data race"
+if TSAN_OPTIONS="halt_on_error=1 exitcode=66" "$tmp/pipe_race" "$tmp/p.conf" >"$tmp/out" 2>&1; then
+	echo "ok 2 - links read inline and by the pipe alike, from a string and a file (20,000 to 60,000 links, with mistakes), no data race"
 else
 	echo "not ok 2 - pipe_race: a data race or another answer"
 	sed 's/^/# /' "$tmp/out" | head -60

@@ -3,8 +3,9 @@
  * Run by tests/check-tsan.sh under ThreadSanitizer: a big policy's links
  * are read by policy_pipe.c's worker thread while the parser reads on.
  * The same text, with a mistake every few hundred links and one link
- * bigger than a batch, is read inline and by the pipe, a few times; the
- * messages and the model must be the same, and TSan must see no race.
+ * bigger than a batch, is read inline and by the pipe, from a string and
+ * from a file (whose pages the worker gives back); the messages and the
+ * model must be the same, and TSan must see no race.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -58,8 +59,11 @@ static char *policy_text(int nlinks)
 	return buf;
 }
 
-/* What one load says: its messages, then the model or "refused". */
-static char *load(const char *text, size_t pipe_min)
+/*
+ * What one load says: its messages, then the model or "refused". From a
+ * file (path) the worker also gives the text's pages back as it goes.
+ */
+static char *load(const char *text, const char *path, size_t pipe_min)
 {
 	struct icc_diags d = { 0 };
 	struct icc_policy *p = NULL;
@@ -70,7 +74,10 @@ static char *load(const char *text, size_t pipe_min)
 	if (!f)
 		abort();
 	policy_pipe_min = pipe_min;
-	policy_load_string(text, "p.conf", &p, &d);
+	if (path)
+		policy_load(path, &p, &d);
+	else
+		policy_load_string(text, path, &p, &d);
 	diags_print(f, &d);
 	fprintf(f, "--\n");
 	if (p)
@@ -83,23 +90,43 @@ static char *load(const char *text, size_t pipe_min)
 	return out;
 }
 
-int main(void)
+static void write_text(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (!f || fputs(text, f) < 0 || fclose(f))
+		abort();
+}
+
+/* Read by the pipe from a string, and from a file both ways: as inline. */
+static int compare(int n, const char *text, const char *path,
+		   const char *inline_)
+{
+	char *v[3] = { load(text, NULL, 0), load(NULL, path, SIZE_MAX),
+		       load(NULL, path, 0) };
+	int bad = 0;
+
+	if (strcmp(inline_, v[0]) || strcmp(v[1], v[2])) {
+		fprintf(stderr, "%d links: the pipe read otherwise\n", n);
+		bad = 1;
+	}
+	for (int i = 0; i < 3; i++)
+		free(v[i]);
+	return bad;
+}
+
+int main(int argc, char **argv)
 {
 	int bad = 0;
 
+	if (argc != 2)
+		return 2;	/* a scratch file's path */
 	for (int n = 20000; n <= 60000; n += 20000) {
 		char *text = policy_text(n);
-		char *inline_ = load(text, SIZE_MAX);
+		char *inline_ = load(text, NULL, SIZE_MAX);
 
-		for (int again = 0; again < 2; again++) {
-			char *piped = load(text, 0);
-
-			if (strcmp(inline_, piped)) {
-				fprintf(stderr, "%d links: the pipe read otherwise\n", n);
-				bad = 1;
-			}
-			free(piped);
-		}
+		write_text(argv[1], text);
+		bad |= compare(n, text, argv[1], inline_);
 		if (!strstr(inline_, "unknown container nobody") ||
 		    !strstr(inline_, "must be a group")) {
 			fprintf(stderr, "%d links: the mistakes were not reported\n", n);
