@@ -12,7 +12,7 @@
  * duplicate names with a hash once a group grows: the same file takes
  * about 40 ms and 19 MB of nodes.  policy_parse.c takes each of the
  * links as it is read (cfg_parse_stream()), so those nodes never pile up:
- * `check` of that file peaks at 18 MB instead of 35.
+ * `check` of that file peaks at 17 MB instead of 35.
  *
  * It is meant to accept what libconfig 1.5 (Debian 12) accepts, with the
  * same types, values and source lines, and to report a syntax error on

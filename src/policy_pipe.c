@@ -133,8 +133,9 @@ static int flush(struct elem_pipe *p)
 /* Until the worker has read everything put so far. */
 static int drain(struct elem_pipe *p)
 {
-	int err = flush(p);
+	int err;
 
+	(void)flush(p);		/* its error is read below, once all is done */
 	pthread_mutex_lock(&p->mu);
 	while (p->b[p->cur ^ 1].full)
 		pthread_cond_wait(&p->cv, &p->mu);
