@@ -34,6 +34,10 @@
  * Between two reconciles at least as long as the last one took: an event
  * is handled at once, but a container that loops on its own addresses can
  * keep us busy half the time at most, whatever the size of the host.
+ * "Took" is our own processor time: a SIGSTOP in the middle of one (or a
+ * machine too busy to run us) once held the next back for as long as we
+ * were stopped, seconds of a stale ruleset after a resume. Never more than
+ * RETRY_MAX_MS, so even a huge host is looked at that often.
  */
 /*
  * While a port on a managed bridge is unknown, look again after this,
@@ -92,6 +96,15 @@ static int64_t now_ms(void)
 	struct timespec t;
 
 	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Processor time of this thread: what a reconcile cost us (see above). */
+static int64_t cpu_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
@@ -511,12 +524,12 @@ static int sleep_ms(const struct daemon *d, int64_t now)
 }
 
 /*
- * After a reconcile that began at start: when the next one may run, and
- * when to look again.
+ * After a reconcile that began at cpu_ms() cpu0: when the next one may
+ * run, and when to look again.
  */
-static void schedule(struct daemon *d, int ret, int64_t start)
+static void schedule(struct daemon *d, int ret, int64_t cpu0)
 {
-	int64_t now = now_ms();
+	int64_t now = now_ms(), took = cpu_ms() - cpu0;
 
 	if (ret < 0) {
 		d->not_before = now + d->retry_ms;
@@ -524,7 +537,7 @@ static void schedule(struct daemon *d, int ret, int64_t start)
 			      d->retry_ms * 2;
 		return;
 	}
-	d->not_before = now + (now - start);
+	d->not_before = now + (took < RETRY_MAX_MS ? took : RETRY_MAX_MS);
 	d->rescan_at = 0;
 	if (d->unknown) {
 		d->rescan_at = now + d->rescan_ms;
@@ -536,7 +549,7 @@ static void schedule(struct daemon *d, int ret, int64_t start)
 /* One control request; the answer's first line is "ok" or "error". */
 static const char *ctl_answer(struct daemon *d, const char *req)
 {
-	int64_t start;
+	int64_t cpu0;
 	int ret;
 
 	if (!strcmp(req, "ping\n"))
@@ -546,9 +559,9 @@ static const char *ctl_answer(struct daemon *d, const char *req)
 	if (reload(d) < 0)
 		return "error\nreload refused: the policy has problems; see the daemon's log\n";
 	/* Answer only once the reloaded policy is live. */
-	start = now_ms();
+	cpu0 = cpu_ms();
 	ret = reconcile(d);
-	schedule(d, ret, start);
+	schedule(d, ret, cpu0);
 	return ret < 0 ? "error\nreloaded, but the ruleset could not be made live; see the daemon's log\n" :
 	       "ok\n";
 }
@@ -793,8 +806,11 @@ static void loop(struct daemon *d)
 			mark_dirty(d);
 		}
 		/* Only once every queue is empty: one reconcile per burst. */
-		if (d->dirty && !d->stop && now >= d->not_before)
-			schedule(d, reconcile(d), now);
+		if (d->dirty && !d->stop && now >= d->not_before) {
+			int64_t cpu0 = cpu_ms();
+
+			schedule(d, reconcile(d), cpu0);
+		}
 	}
 }
 
@@ -822,7 +838,7 @@ int daemon_run(const struct daemon_opts *o)
 {
 	struct daemon d = { .o = o, .epfd = -1, .sigfd = -1, .ctlfd = -1,
 			    .retry_ms = RETRY_MS, .rescan_ms = RESCAN_MS };
-	int64_t start;
+	int64_t cpu0;
 	int ret;
 
 	log_open("icc-policyd", o->foreground, o->verbose);
@@ -840,14 +856,14 @@ int daemon_run(const struct daemon_opts *o)
 		return 1;
 	}
 	mark_dirty(&d);
-	start = now_ms();
+	cpu0 = cpu_ms();
 	ret = reconcile(&d);
 	/* Other failures are retried in the loop; this one is not ours to fix. */
 	if (ret == -EEXIST) {
 		close_all(&d);
 		return 1;
 	}
-	schedule(&d, ret, start);
+	schedule(&d, ret, cpu0);
 	/*
 	 * That reconcile made the whole ruleset: no event caused it, and the
 	 * events that queued meanwhile (our own bridge flags among them) are

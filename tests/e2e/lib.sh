@@ -773,7 +773,7 @@ within() {
 	local d=$1 limit=$2
 	shift 2
 	if wait_until "$limit" "$@"; then pass "$d"
-	else fail "$d" "not true after $((limit * ${E2E_SLOW:-1}))s: $*"; fi
+	else fail "$d" "not true after $((limit * ${E2E_SLOW:-1}))s: $*"; return 1; fi
 }
 
 # rmcontainer NAME HOSTNS: as Docker stops one: the port goes, then the

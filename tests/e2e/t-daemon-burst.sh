@@ -104,7 +104,9 @@ daemon_signal STOP
 for k in $(seq $N); do rmcontainer "b$k" H; done
 mkmany 2 $(seq $N)
 daemon_signal CONT
-within "after the stop: every container's new address is live within 5 s" 5 links_are 2
+within "after the stop: every container's new address is live within 5 s" 5 links_are 2 ||
+	{ diag "what the daemon said:"; tail -n 40 "$DAEMON_LOG" | sed 's/^/# /'
+	  diag "where it is: $(tr '\0' ' ' </proc/$DAEMON_PID/syscall 2>/dev/null)"; }
 like "$(cat "$DAEMON_LOG")" "link events were lost .*full resync" \
 	"the daemon noticed the lost events (ENOBUFS) and resynced"
 gone_re='172\.17\.1\.'
