@@ -4,7 +4,7 @@
 # icc-policyd event latency: from a container's veth joining a managed
 # bridge to its rules being live in the kernel.
 #
-#   sudo bench/event-latency.sh [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]
+#   sudo bench/event-latency.sh [-6] [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]
 #                                           (default: 150)
 #
 # For each N: a throwaway topology in network namespaces (names carry this
@@ -20,7 +20,7 @@
 # (bench/gen_policy.py), as on a host whose policy lists many containers
 # of which few run.
 #
-# -e EVENTS: time EVENTS joins; the other ports join docker0 before the
+# -6: the containers keep IPv6 (see no_ipv6). -e EVENTS: time EVENTS joins; the other ports join docker0 before the
 # daemon starts, so that the daemon knows many running containers (bench/run
 # uses this). With N >= 2 EVENTS, each of the last EVENTS ports joins once;
 # otherwise the joins cycle over at most 20 ports, each followed by its
@@ -81,13 +81,14 @@ for t in ip nft timeout "$PYTHON"; do
 done
 [ -x "$ICC_POLICYD" ] || die "icc-policyd not built at $ICC_POLICYD (run make)"
 ARGS="$*"
-EVENTS=0 BUDGET=0 PER=10
-while getopts e:t:l: opt; do
+EVENTS=0 BUDGET=0 PER=10 IPV6=0
+while getopts e:t:l:6 opt; do
 	case $opt in
 	e) EVENTS=$OPTARG ;;
 	t) BUDGET=$OPTARG ;;
 	l) PER=$OPTARG ;;
-	*) die "usage: $0 [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]" ;;
+	6) IPV6=1 ;;
+	*) die "usage: $0 [-6] [-e EVENTS] [-t SECONDS] [-l LINKS] [N[:K]...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
@@ -123,6 +124,19 @@ mkns() {
 
 addr_of() { echo "172.17.$(( $1 / 250 + 1 )).$(( $1 % 250 + 2 ))"; }
 
+# no_ipv6 NAME: IPv6 off in a container's namespace (before its eth0
+# exists), as Docker does for a container on an IPv4-only network: the
+# policy here is IPv4. With -6 it stays on, and every port that joins
+# docker0 sends its IPv6 link-local traffic (DAD, MLD, router
+# solicitations), which the bridge floods to all N ports: at N=1,000 the
+# kernel spends 10-30 ms on it at some joins (ksoftirqd, seen with perf
+# sched_switch), on the CPU the daemon needs.
+no_ipv6() {
+	[ "$IPV6" = 1 ] && return 0
+	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||
+		die "IPv6 off in $1"
+}
+
 # ---------------------------------------------------------------- one run
 
 # topology N: H, hub, c1..cN (c<i>'s port exists, on no bridge).
@@ -135,6 +149,7 @@ topology() {
 	nsx H sysctl -qw net.ipv4.ip_forward=0
 
 	mkns hub
+	no_ipv6 hub
 	ip -n "$(ns H)" link add vhub type veth peer name eth0 netns "$(ns hub)" || die "veth hub"
 	ip -n "$(ns H)" link set vhub master docker0 up
 	ip -n "$(ns hub)" addr add 172.17.0.2/16 dev eth0
@@ -149,6 +164,7 @@ topology() {
 		echo "link add vc$i type veth peer name eth0 netns $(ns "c$i")"
 	done | ip -n "$(ns H)" -batch - || die "veths"
 	for i in $(seq "$n"); do
+		no_ipv6 "c$i"
 		printf 'link set lo up\naddr add %s/16 dev eth0\nlink set eth0 up\n' "$(addr_of "$i")" |
 			ip -n "$(ns "c$i")" -batch - || die "eth0 of c$i"
 	done
@@ -306,7 +322,7 @@ run_one() {	# N K
 	"$PYTHON" "$BENCH_DIR/event_latency.py" --daemon-log "$log" --skip-first --json "$out.daemon"
 	"$PYTHON" "$BENCH_DIR/event_latency.py" --json "$out.json" \
 		--annotate "final_elements=$have" "want_elements=$want" "log_note=$note" \
-		"live=$n" "known=$k" "pool=$pool" "running=$pre" "links_per_static=$PER" \
+		"live=$n" "known=$k" "container_ipv6=$IPV6" "pool=$pool" "running=$pre" "links_per_static=$PER" \
 		"daemon_start_ms=$t0" "daemon_vmhwm_kb=${mem%% *}" "daemon_vmrss_kb=${mem##* }" \
 		"measurer_exit=$rc" \
 		"load=$load0 -> $(cut -d' ' -f1-3 /proc/loadavg)" \

@@ -485,7 +485,10 @@ def report(a):
              "veth exists but is on no bridge. The policy names all N+1 "
              "containers and links each of them to `hub` on tcp/80, so each "
              "event adds exactly one element to `links4` (plus its reverse "
-             "in `links4r`, if any). All of it inside throwaway namespaces.\n")
+             "in `links4r`, if any). IPv6 is off inside the containers, as "
+             "Docker does on an IPv4-only network, unless `-6` was given: then "
+             "each joining port's IPv6 link-local traffic is flooded to every "
+             "port of the bridge. All of it inside throwaway namespaces.\n")
     o.append("## Environment\n")
     for k, label in (("date", "Date"), ("kernel", "Kernel (`uname -r`)"),
                      ("cpu", "CPU"), ("nproc", "nproc"), ("nft", "nft"),

@@ -695,6 +695,8 @@ int discover(const struct icc_policy *p, struct icc_world *w,
 
 void world_free(struct icc_world *w)
 {
+	if (w)
+		world_claims_free(w);
 	if (w && w->borrowed) {
 		memset(w, 0, sizeof(*w));
 		return;

@@ -30,7 +30,7 @@ struct claim {
 	size_t member;
 };
 
-struct claims {
+struct icc_claims {
 	struct claim *v;
 	size_t mask;		/* size - 1, a power of two */
 };
@@ -70,7 +70,7 @@ static uint64_t key_hash(const uint8_t *key)
 	return h ^ (h >> 32);
 }
 
-static struct claim *claim_slot(const struct claims *c, const uint8_t *key)
+static struct claim *claim_slot(struct icc_claims *c, const uint8_t *key)
 {
 	size_t i;
 
@@ -80,7 +80,7 @@ static struct claim *claim_slot(const struct claims *c, const uint8_t *key)
 	return &c->v[i];
 }
 
-static void claim_add(struct claims *c, const uint8_t *key, size_t m)
+static void claim_add(struct icc_claims *c, const uint8_t *key, size_t m)
 {
 	struct claim *e = claim_slot(c, key);
 
@@ -95,7 +95,7 @@ static void claim_add(struct claims *c, const uint8_t *key, size_t m)
 }
 
 /* Whether port m, which holds key, is the only port that does. */
-static bool alone(const struct claims *c, const uint8_t *key, size_t m)
+static bool alone(struct icc_claims *c, const uint8_t *key, size_t m)
 {
 	const struct claim *e = claim_slot(c, key);
 
@@ -103,7 +103,7 @@ static bool alone(const struct claims *c, const uint8_t *key, size_t m)
 }
 
 /* Whether address key (one a port holds) is some container's static ip. */
-static bool is_static(const struct icc_policy *p, const struct claims *c,
+static bool is_static(const struct icc_policy *p, struct icc_claims *c,
 		      const uint8_t *key)
 {
 	struct claim *e = claim_slot(c, key);
@@ -147,7 +147,7 @@ static bool is_static_owner(const struct icc_policy *p,
 }
 
 /* Every identity the ports of w hold: addresses (link-local too), MACs. */
-static int claims_make(const struct icc_world *w, struct claims *c)
+static int claims_make(const struct icc_world *w, struct icc_claims *c)
 {
 	size_t n = 1, size = 16;
 	uint8_t key[KEY_LEN];
@@ -172,6 +172,30 @@ static int claims_make(const struct icc_world *w, struct claims *c)
 		}
 	}
 	return 0;
+}
+
+int world_claims(struct icc_world *w)
+{
+	struct icc_claims *c;
+
+	if (w->claims)
+		return 0;
+	if (!(c = calloc(1, sizeof(*c))))
+		return -ENOMEM;
+	if (claims_make(w, c) < 0) {
+		free(c);
+		return -ENOMEM;
+	}
+	w->claims = c;
+	return 0;
+}
+
+void world_claims_free(struct icc_world *w)
+{
+	if (w->claims)
+		free(w->claims->v);
+	free(w->claims);
+	w->claims = NULL;
 }
 
 /* Appends a to the binding's list of its family, once. */
@@ -217,7 +241,7 @@ static void distrust(const struct icc_member *m, struct addr a,
 }
 
 static int bind_member(const struct icc_policy *p, const struct icc_world *w,
-		       size_t i, const struct claims *c,
+		       size_t i, struct icc_claims *c,
 		       struct icc_binding *b, struct icc_diags *warn)
 {
 	const struct icc_member *m = &w->v[i];
@@ -251,10 +275,10 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn)
 {
 	struct icc_binding *b = calloc(p->ncontainers + 1, sizeof(*b));
-	struct claims c = { NULL, 0 };
+	struct icc_claims own = { NULL, 0 }, *c = w->claims ? w->claims : &own;
 	int ret = -ENOMEM;
 
-	if (!b || claims_make(w, &c) < 0)
+	if (!b || (!w->claims && claims_make(w, &own) < 0))
 		goto out;
 	/*
 	 * A static container has its ip and nothing else: the policy's own,
@@ -269,7 +293,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 						     ct->has_ip6, true };
 	}
 	for (size_t i = 0; i < w->n; i++)
-		if ((ret = bind_member(p, w, i, &c, b, warn)) < 0)
+		if ((ret = bind_member(p, w, i, c, b, warn)) < 0)
 			goto out;
 	for (size_t i = 0; i < p->ncontainers; i++) {
 		if (b[i].borrowed)
@@ -285,7 +309,7 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	ret = 0;
 out:
 	bindings_free(b, p->ncontainers);
-	free(c.v);
+	free(own.v);
 	return ret;
 }
 
@@ -297,7 +321,7 @@ out:
  * would let a newcomer take over the other's frames.
  */
 static bool port_addr_ok(const struct icc_policy *p, const struct icc_world *w,
-			 const struct claims *c, size_t m, struct addr a)
+			 struct icc_claims *c, size_t m, struct addr a)
 {
 	uint8_t key[KEY_LEN];
 
@@ -306,7 +330,7 @@ static bool port_addr_ok(const struct icc_policy *p, const struct icc_world *w,
 	       (!is_static(p, c, key) || is_static_owner(p, &w->v[m], a));
 }
 
-static bool port_mac_ok(const struct claims *c, const struct icc_member *m,
+static bool port_mac_ok(struct icc_claims *c, const struct icc_member *m,
 			size_t i)
 {
 	uint8_t key[KEY_LEN];
@@ -332,7 +356,7 @@ static int port_addr_add(struct icc_ruleset *rs, const struct icc_key *k,
 }
 
 static int port_bind(const struct icc_policy *p, const struct icc_world *w,
-		     size_t i, const struct claims *c, struct icc_ruleset *rs)
+		     size_t i, struct icc_claims *c, struct icc_ruleset *rs)
 {
 	const struct icc_member *m = &w->v[i];
 	struct icc_key k = { .len = 0 };
@@ -362,8 +386,8 @@ static void mac_conflict(const struct icc_member *m, struct icc_diags *warn)
 int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		struct icc_ruleset *rs, struct icc_diags *warn)
 {
-	struct claims c = { NULL, 0 };
-	int ret = claims_make(w, &c);
+	struct icc_claims own = { NULL, 0 }, *c = w->claims ? w->claims : &own;
+	int ret = w->claims ? 0 : claims_make(w, &own);
 
 	for (size_t i = 0; i < w->n && !ret; i++) {
 		struct icc_key k = { .len = 0 };
@@ -371,14 +395,14 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 		/* Every port is filtered: one with nothing bound sends nothing. */
 		key_ifname(&k, w->v[i].ifname);
 		ret = set_add(&rs->sets[ICC_SET_PORTS], &k, NULL, NULL, 0);
-		if (!ret && port_mac_ok(&c, &w->v[i], i))
-			ret = port_bind(p, w, i, &c, rs);
+		if (!ret && port_mac_ok(c, &w->v[i], i))
+			ret = port_bind(p, w, i, c, rs);
 		else if (!ret && w->v[i].has_mac)
 			mac_conflict(&w->v[i], warn);
 	}
 	for (int s = ICC_SET_PORTS; s <= ICC_SET_PORT_ND6 && !ret; s++)
 		ret = set_canonicalize(&rs->sets[s]);
-	free(c.v);
+	free(own.v);
 	return ret;
 }
 

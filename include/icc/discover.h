@@ -60,6 +60,7 @@ struct icc_world {
 	struct in6_addr *host6;
 	size_t nhost6;
 	bool borrowed;			/* disc_run()'s: world_free() leaves it */
+	struct icc_claims *claims;	/* world_claims(), or NULL; world_free() frees it */
 };
 
 /*
@@ -90,6 +91,14 @@ void disc_touch(struct icc_disc *d, int nsid, int ifindex, bool addr);
 void disc_resync(struct icc_disc *d);
 int disc_run(struct icc_disc *d, const struct icc_policy *p,
 	     struct icc_world *w, bool *full, struct icc_diags *warn);
+
+/*
+ * Who holds each address and MAC of w, for world_bind() and world_ports()
+ * to share: one table per reconcile, not one each. Without it each makes
+ * its own. w must not change while it has one (world_claims_free()).
+ */
+int world_claims(struct icc_world *w);
+void world_claims_free(struct icc_world *w);
 
 /*
  * The addresses of every policy container (bind[i] for container i), as

@@ -9,7 +9,7 @@
 e2e_init
 [ -x "$ICC_POLICYD" ] || skip_or_bail "icc-policyd not built at $ICC_POLICYD"
 
-plan 58
+plan 59
 
 mkns H
 mkbridge H docker0 172.17.0.1/16
@@ -151,6 +151,10 @@ mkbridge H docker0 172.17.0.1/16
 for c in web db evil cache; do ip -n "$(ns H)" link set "v$c" master docker0 up 2>/dev/null; done
 nf_call() { ip -n "$(ns H)" -d link show docker0 | grep -q "nf_call_iptables 1"; }
 within "a re-created bridge gets nf_call_iptables from the daemon within 2 s" 2 nf_call
+# An event naming the bridge itself makes the daemon look at everything,
+# the knobs included (events naming only container ports do not read them).
+ip -n "$(ns H)" link set docker0 type bridge nf_call_iptables 0
+within "nf_call_iptables turned off on the bridge: back on within 2 s" 2 nf_call
 allowed tcp web 172.17.0.13 5432 "on the new bridge: web -> db allowed"
 denied tcp db 172.17.0.2 5432 "on the new bridge: db -> web denied"
 
