@@ -124,13 +124,14 @@ mkns() {
 
 addr_of() { echo "172.17.$(( $1 / 250 + 1 )).$(( $1 % 250 + 2 ))"; }
 
-# no_ipv6 NAME: IPv6 off in a container's namespace (before its eth0
-# exists), as Docker does for a container on an IPv4-only network: the
-# policy here is IPv4. With -6 it stays on, and every port that joins
+# no_ipv6 NAME: IPv6 off on every interface of a container's namespace,
+# as Docker does for a container on an IPv4-only network: the policy here
+# is IPv4. With -6 it stays on, and every container whose port joins
 # docker0 sends its IPv6 link-local traffic (DAD, MLD, router
 # solicitations), which the bridge floods to all N ports: at N=1,000 the
 # kernel spends 10-30 ms on it at some joins (ksoftirqd, seen with perf
-# sched_switch), on the CPU the daemon needs.
+# sched_switch), on the CPU the daemon needs. The host-side ports keep
+# IPv6 either way, as Docker leaves them.
 no_ipv6() {
 	[ "$IPV6" = 1 ] && return 0
 	nsx "$1" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 ||

@@ -487,8 +487,9 @@ def report(a):
              "event adds exactly one element to `links4` (plus its reverse "
              "in `links4r`, if any). IPv6 is off inside the containers, as "
              "Docker does on an IPv4-only network, unless `-6` was given: then "
-             "each joining port's IPv6 link-local traffic is flooded to every "
-             "port of the bridge. All of it inside throwaway namespaces.\n")
+             "each joining container's IPv6 link-local traffic is flooded to "
+             "every port of the bridge (the host-side ports keep IPv6 either "
+             "way). All of it inside throwaway namespaces.\n")
     o.append("## Environment\n")
     for k, label in (("date", "Date"), ("kernel", "Kernel (`uname -r`)"),
                      ("cpu", "CPU"), ("nproc", "nproc"), ("nft", "nft"),

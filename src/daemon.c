@@ -31,13 +31,14 @@
 #define RETRY_MS	200	/* after a failed reconcile, doubling ... */
 #define RETRY_MAX_MS	5000	/* ... up to this, so a lasting fault is not a log flood */
 /*
- * Between two reconciles at least as long as the last one took: an event
- * is handled at once, but a container that loops on its own addresses can
- * keep us busy half the time at most, whatever the size of the host.
- * "Took" is our own processor time: a SIGSTOP in the middle of one (or a
- * machine too busy to run us) once held the next back for as long as we
- * were stopped, seconds of a stale ruleset after a resume. Never more than
- * RETRY_MAX_MS, so even a huge host is looked at that often.
+ * Between two reconciles at least as long as the last one took of our
+ * processor: an event is handled at once, but a container that loops on
+ * its own addresses can keep our CPU busy half the time at most, whatever
+ * the size of the host. Processor time, not wall time: a SIGSTOP in the
+ * middle of one (or a machine too busy to run us) once held the next back
+ * for as long as we were stopped, seconds of a stale ruleset after a
+ * resume. Never more than RETRY_MAX_MS, so even a huge host is looked at
+ * that often.
  */
 /*
  * While a port on a managed bridge is unknown, look again after this,
@@ -99,13 +100,15 @@ static int64_t now_ms(void)
 	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
-/* Processor time of this thread: what a reconcile cost us (see above). */
-static int64_t cpu_ms(void)
+/* Processor time of this thread in microseconds: what a reconcile cost us
+ * (see above). Without the clock, 0: no wait. */
+static int64_t cpu_us(void)
 {
 	struct timespec t;
 
-	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t) < 0)
+		return 0;
+	return (int64_t)t.tv_sec * 1000000 + t.tv_nsec / 1000;
 }
 
 static void mark_dirty(struct daemon *d)
@@ -450,7 +453,17 @@ static int reconcile(struct daemon *d)
 		if (d->drops)
 			drop_watch_names(d->drops, d->p, d->bind);
 	} else {
-		forget(d);
+		/*
+		 * Failed before a diff (discovery interrupted, say): nothing was
+		 * sent, what we made live stands, and the next short way checks
+		 * the generation anyway. Only look at every port again: the
+		 * whole plan would read the whole ruleset, at 10,000 containers
+		 * 3 MB more at the daemon's peak.
+		 */
+		if (pl.have_diff)
+			forget(d);
+		else
+			disc_resync(d->disc);
 		/* a publish the policy dropped goes even so */
 		relay_prune(d->relay, d->p);
 		if (ret == -EEXIST)
@@ -524,12 +537,12 @@ static int sleep_ms(const struct daemon *d, int64_t now)
 }
 
 /*
- * After a reconcile that began at cpu_ms() cpu0: when the next one may
+ * After a reconcile that began at cpu_us() cpu0: when the next one may
  * run, and when to look again.
  */
 static void schedule(struct daemon *d, int ret, int64_t cpu0)
 {
-	int64_t now = now_ms(), took = cpu_ms() - cpu0;
+	int64_t now = now_ms(), took = (cpu_us() - cpu0 + 999) / 1000;
 
 	if (ret < 0) {
 		d->not_before = now + d->retry_ms;
@@ -559,7 +572,7 @@ static const char *ctl_answer(struct daemon *d, const char *req)
 	if (reload(d) < 0)
 		return "error\nreload refused: the policy has problems; see the daemon's log\n";
 	/* Answer only once the reloaded policy is live. */
-	cpu0 = cpu_ms();
+	cpu0 = cpu_us();
 	ret = reconcile(d);
 	schedule(d, ret, cpu0);
 	return ret < 0 ? "error\nreloaded, but the ruleset could not be made live; see the daemon's log\n" :
@@ -807,7 +820,7 @@ static void loop(struct daemon *d)
 		}
 		/* Only once every queue is empty: one reconcile per burst. */
 		if (d->dirty && !d->stop && now >= d->not_before) {
-			int64_t cpu0 = cpu_ms();
+			int64_t cpu0 = cpu_us();
 
 			schedule(d, reconcile(d), cpu0);
 		}
@@ -856,7 +869,7 @@ int daemon_run(const struct daemon_opts *o)
 		return 1;
 	}
 	mark_dirty(&d);
-	cpu0 = cpu_ms();
+	cpu0 = cpu_us();
 	ret = reconcile(&d);
 	/* Other failures are retried in the loop; this one is not ours to fix. */
 	if (ret == -EEXIST) {

@@ -1093,6 +1093,7 @@ int disc_run(struct icc_disc *d, const struct icc_policy *p,
 		return ret;
 	}
 	*w = d->w;
+	w->claims = NULL;	/* the copy's own, freed with it */
 	w->borrowed = true;
 	w->host = d->c.host.v;
 	w->nhost = d->c.host.n;

@@ -534,12 +534,32 @@ static int plan_localnet(const struct icc_policy *p, const bool *present,
 	return 0;
 }
 
+/* The knobs under /proc: br_netfilter there, forwarding, accept_ra, route_localnet. */
+static int plan_procfs(const struct icc_policy *p, const bool *present,
+		       struct icc_knobs *out, struct icc_diags *err)
+{
+	int ret = plan_br_netfilter(p, present, err);
+
+	if (ret < 0)
+		return ret;
+	if (p->index.forward &&
+	    (ret = plan_sysctl(p, SYSCTL_FORWARD, ICC_KNOB_IP_FORWARD, "",
+			       p->index.forward_line, out, err)) < 0)
+		return ret;
+	if (p->index.forward6 &&
+	    ((ret = plan_accept_ra(p, out, err)) < 0 ||
+	     (ret = plan_sysctl(p, SYSCTL_FORWARD6, ICC_KNOB_IP6_FORWARD, "",
+				p->index.forward6_line, out, err)) < 0))
+		return ret;
+	return plan_localnet(p, present, out, err);
+}
+
 int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 		struct icc_diags *warn, struct icc_diags *err)
 {
 	size_t n0 = out->n;
 	bool *present;
-	int ret = -ENOMEM, bnf;
+	int ret = -ENOMEM;
 
 	present = calloc(p->nbridges + 1, sizeof(*present));
 	if (!present)
@@ -547,21 +567,32 @@ int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 	ret = p->nbridges ? plan_bridges(p, present, out, warn, err) : 0;
 	if (ret < 0 && ret != -ENOTTY && ret != -EINVAL)
 		goto out;
-	bnf = plan_br_netfilter(p, present, err);
-	ret = ret < 0 ? ret : bnf;
 	if (ret < 0)
-		goto out;
-	if (p->index.forward &&
-	    (ret = plan_sysctl(p, SYSCTL_FORWARD, ICC_KNOB_IP_FORWARD, "",
-			       p->index.forward_line, out, err)) < 0)
-		goto out;
-	if (p->index.forward6 &&
-	    ((ret = plan_accept_ra(p, out, err)) < 0 ||
-	     (ret = plan_sysctl(p, SYSCTL_FORWARD6, ICC_KNOB_IP6_FORWARD, "",
-				p->index.forward6_line, out, err)) < 0))
-		goto out;
-	ret = plan_localnet(p, present, out, err);
+		plan_br_netfilter(p, present, err);	/* its diag too */
+	else
+		ret = plan_procfs(p, present, out, err);
 out:
+	if (ret < 0)
+		out->n = n0;
+	free(present);
+	return ret;
+}
+
+int kernel_plan_procfs(const struct icc_policy *p, struct icc_knobs *out,
+		       struct icc_diags *err)
+{
+	size_t n0 = out->n;
+	bool *present = calloc(p->nbridges + 1, sizeof(*present));
+	char path[96];
+	int ret = -ENOMEM;
+
+	if (!present)
+		return ret;
+	/* A bridge of the policy is there if its name has IPv4 settings. */
+	for (size_t i = 0; i < p->nbridges; i++)
+		present[i] = localnet_path(p->bridges[i].name, path, sizeof(path)) == 0 &&
+			     access(path, F_OK) == 0;
+	ret = plan_procfs(p, present, out, err);
 	if (ret < 0)
 		out->n = n0;
 	free(present);

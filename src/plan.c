@@ -25,13 +25,13 @@ static int want(struct icc_plan *pl, const struct icc_policy *p,
 	    (ret = world_ports(p, &pl->world, pl->want, notes)) < 0)
 		return ret;
 	/*
-	 * The knobs are the policy's and the bridges': an event that names
-	 * only container ports changes neither (one that names a bridge makes
-	 * discovery look at everything). Reading them took the rtnl lock and
-	 * a dump of the bridge at every event.
+	 * The bridges' flags change with an event that names the bridge, and
+	 * that makes discovery look at everything: an event that names only
+	 * container ports needs no RTM_GETLINK of the bridge under the rtnl
+	 * lock. The sysctls change with no event: read at every reconcile.
 	 */
 	if (part && !pl->full)
-		return 0;
+		return kernel_plan_procfs(p, &pl->knobs, err);
 	return kernel_plan(p, &pl->knobs, warn, err);
 }
 

@@ -95,7 +95,8 @@ int disc_run(struct icc_disc *d, const struct icc_policy *p,
 /*
  * Who holds each address and MAC of w, for world_bind() and world_ports()
  * to share: one table per reconcile, not one each. Without it each makes
- * its own. w must not change while it has one (world_claims_free()).
+ * its own. w must not change while it has one (world_claims_free()),
+ * and it serves one policy: it caches which addresses are static ips.
  */
 int world_claims(struct icc_world *w);
 void world_claims_free(struct icc_world *w);

@@ -53,6 +53,15 @@ struct icc_knobs {
  */
 int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 		struct icc_diags *warn, struct icc_diags *err);
+/*
+ * kernel_plan() without the bridges' own flags, which take an rtnetlink
+ * request under the kernel's rtnl lock: only the settings under /proc
+ * (a bridge counts as present when its IPv4 settings are there).
+ * icc-policyd's path between events, which reads the flags only when an
+ * event names a bridge.
+ */
+int kernel_plan_procfs(const struct icc_policy *p, struct icc_knobs *out,
+		       struct icc_diags *err);
 
 /* What decides whether a bridge's bridged traffic reaches the inet hooks. */
 struct icc_bridge_state {
