@@ -554,8 +554,20 @@ static int plan_procfs(const struct icc_policy *p, const bool *present,
 	return plan_localnet(p, present, out, err);
 }
 
-int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
-		struct icc_diags *warn, struct icc_diags *err)
+/* Without the rtnetlink read: a bridge is there if its name has IPv4 settings. */
+static void bridges_in_procfs(const struct icc_policy *p, bool *present)
+{
+	char path[96];
+
+	for (size_t i = 0; i < p->nbridges; i++)
+		present[i] = localnet_path(p->bridges[i].name, path, sizeof(path)) == 0 &&
+			     access(path, F_OK) == 0;
+}
+
+/* flags: read the bridges' own flags too (rtnetlink), or only /proc. */
+static int plan_knobs(const struct icc_policy *p, bool flags,
+		      struct icc_knobs *out, struct icc_diags *warn,
+		      struct icc_diags *err)
 {
 	size_t n0 = out->n;
 	bool *present;
@@ -564,7 +576,11 @@ int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
 	present = calloc(p->nbridges + 1, sizeof(*present));
 	if (!present)
 		goto out;
-	ret = p->nbridges ? plan_bridges(p, present, out, warn, err) : 0;
+	ret = 0;
+	if (flags && p->nbridges)
+		ret = plan_bridges(p, present, out, warn, err);
+	else
+		bridges_in_procfs(p, present);
 	if (ret < 0 && ret != -ENOTTY && ret != -EINVAL)
 		goto out;
 	if (ret < 0)
@@ -578,25 +594,16 @@ out:
 	return ret;
 }
 
+int kernel_plan(const struct icc_policy *p, struct icc_knobs *out,
+		struct icc_diags *warn, struct icc_diags *err)
+{
+	return plan_knobs(p, true, out, warn, err);
+}
+
 int kernel_plan_procfs(const struct icc_policy *p, struct icc_knobs *out,
 		       struct icc_diags *err)
 {
-	size_t n0 = out->n;
-	bool *present = calloc(p->nbridges + 1, sizeof(*present));
-	char path[96];
-	int ret = -ENOMEM;
-
-	if (!present)
-		return ret;
-	/* A bridge of the policy is there if its name has IPv4 settings. */
-	for (size_t i = 0; i < p->nbridges; i++)
-		present[i] = localnet_path(p->bridges[i].name, path, sizeof(path)) == 0 &&
-			     access(path, F_OK) == 0;
-	ret = plan_procfs(p, present, out, err);
-	if (ret < 0)
-		out->n = n0;
-	free(present);
-	return ret;
+	return plan_knobs(p, false, out, NULL, err);
 }
 
 /* ---- apply ---- */

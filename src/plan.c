@@ -19,7 +19,7 @@ static int want(struct icc_plan *pl, const struct icc_policy *p,
 		ret = disc_run(disc, p, &pl->world, &pl->full, notes);
 	else
 		ret = discover(p, &pl->world, notes);
-	if (ret < 0 || (ret = world_claims(&pl->world)) < 0 ||
+	if (ret < 0 ||
 	    (ret = world_bind(p, &pl->world, &pl->bind, notes)) < 0 ||
 	    (ret = (part ? compile_dynamic : compile_policy)(p, pl->bind, &pl->want)) < 0 ||
 	    (ret = world_ports(p, &pl->world, pl->want, notes)) < 0)

@@ -174,20 +174,20 @@ static int claims_make(const struct icc_world *w, struct icc_claims *c)
 	return 0;
 }
 
-int world_claims(struct icc_world *w)
+/* w's claims, made at the first use and kept with w (world_free()). */
+static struct icc_claims *claims_of(struct icc_world *w)
 {
 	struct icc_claims *c;
 
 	if (w->claims)
-		return 0;
+		return w->claims;
 	if (!(c = calloc(1, sizeof(*c))))
-		return -ENOMEM;
+		return NULL;
 	if (claims_make(w, c) < 0) {
 		free(c);
-		return -ENOMEM;
+		return NULL;
 	}
-	w->claims = c;
-	return 0;
+	return w->claims = c;
 }
 
 void world_claims_free(struct icc_world *w)
@@ -271,14 +271,14 @@ static int bind_member(const struct icc_policy *p, const struct icc_world *w,
 	return 0;
 }
 
-int world_bind(const struct icc_policy *p, const struct icc_world *w,
+int world_bind(const struct icc_policy *p, struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn)
 {
 	struct icc_binding *b = calloc(p->ncontainers + 1, sizeof(*b));
-	struct icc_claims own = { NULL, 0 }, *c = w->claims ? w->claims : &own;
+	struct icc_claims *c = claims_of(w);
 	int ret = -ENOMEM;
 
-	if (!b || (!w->claims && claims_make(w, &own) < 0))
+	if (!b || !c)
 		goto out;
 	/*
 	 * A static container has its ip and nothing else: the policy's own,
@@ -309,7 +309,6 @@ int world_bind(const struct icc_policy *p, const struct icc_world *w,
 	ret = 0;
 out:
 	bindings_free(b, p->ncontainers);
-	free(own.v);
 	return ret;
 }
 
@@ -383,11 +382,11 @@ static void mac_conflict(const struct icc_member *m, struct icc_diags *warn)
 		  m->mac[2], m->mac[3], m->mac[4], m->mac[5]);
 }
 
-int world_ports(const struct icc_policy *p, const struct icc_world *w,
+int world_ports(const struct icc_policy *p, struct icc_world *w,
 		struct icc_ruleset *rs, struct icc_diags *warn)
 {
-	struct icc_claims own = { NULL, 0 }, *c = w->claims ? w->claims : &own;
-	int ret = w->claims ? 0 : claims_make(w, &own);
+	struct icc_claims *c = claims_of(w);
+	int ret = c ? 0 : -ENOMEM;
 
 	for (size_t i = 0; i < w->n && !ret; i++) {
 		struct icc_key k = { .len = 0 };
@@ -402,7 +401,6 @@ int world_ports(const struct icc_policy *p, const struct icc_world *w,
 	}
 	for (int s = ICC_SET_PORTS; s <= ICC_SET_PORT_ND6 && !ret; s++)
 		ret = set_canonicalize(&rs->sets[s]);
-	free(own.v);
 	return ret;
 }
 

@@ -60,7 +60,7 @@ struct icc_world {
 	struct in6_addr *host6;
 	size_t nhost6;
 	bool borrowed;			/* disc_run()'s: world_free() leaves it */
-	struct icc_claims *claims;	/* world_claims(), or NULL; world_free() frees it */
+	struct icc_claims *claims;	/* who holds each address: world_bind()'s */
 };
 
 /*
@@ -93,12 +93,12 @@ int disc_run(struct icc_disc *d, const struct icc_policy *p,
 	     struct icc_world *w, bool *full, struct icc_diags *warn);
 
 /*
- * Who holds each address and MAC of w, for world_bind() and world_ports()
- * to share: one table per reconcile, not one each. Without it each makes
- * its own. w must not change while it has one (world_claims_free()),
- * and it serves one policy: it caches which addresses are static ips.
+ * Who holds each address and MAC of w: world_bind() or world_ports(),
+ * whichever comes first, makes the table and keeps it in w for the other,
+ * one table per reconcile. So w must not change after them, nor be used
+ * with another policy (the table caches which addresses are static ips),
+ * until world_free() or world_claims_free() drops it.
  */
-int world_claims(struct icc_world *w);
 void world_claims_free(struct icc_world *w);
 
 /*
@@ -108,7 +108,7 @@ void world_claims_free(struct icc_world *w);
  * ports claim at once, is left out (with a note in warn). Release with
  * bindings_free(b, p->ncontainers).
  */
-int world_bind(const struct icc_policy *p, const struct icc_world *w,
+int world_bind(const struct icc_policy *p, struct icc_world *w,
 	       struct icc_binding **out, struct icc_diags *warn);
 void bindings_free(struct icc_binding *b, size_t n);
 
@@ -118,7 +118,7 @@ void bindings_free(struct icc_binding *b, size_t n);
  * send with (an identity two ports claim is bound to neither; notes in
  * warn). rs is compile_policy()'s. Returns 0 or -ENOMEM.
  */
-int world_ports(const struct icc_policy *p, const struct icc_world *w,
+int world_ports(const struct icc_policy *p, struct icc_world *w,
 		struct icc_ruleset *rs, struct icc_diags *warn);
 
 /* qsort() order of struct in_addr / in6_addr: numeric, lowest first. */
