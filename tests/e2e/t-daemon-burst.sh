@@ -107,8 +107,12 @@ daemon_signal CONT
 within "after the stop: every container's new address is live within 5 s" 5 links_are 2 ||
 	{ diag "what the daemon said:"; tail -n 40 "$DAEMON_LOG" | sed 's/^/# /'
 	  diag "where it is: $(tr '\0' ' ' </proc/$DAEMON_PID/syscall 2>/dev/null)"; }
-like "$(cat "$DAEMON_LOG")" "link events were lost .*full resync" \
-	"the daemon noticed the lost events (ENOBUFS) and resynced"
+# The daemon reads the overflowed socket at its next wake-up, which may
+# come after the new addresses are live: a reconcile begun before the
+# stop can end after the resume having seen them (under valgrind it did).
+lost_said() { grep -qE "link events were lost .*full resync" "$DAEMON_LOG"; }
+within "the daemon noticed the lost events (ENOBUFS) and resynced" 5 lost_said ||
+	{ diag "what the daemon said:"; tail -n 20 "$DAEMON_LOG" | sed 's/^/# /'; }
 gone_re='172\.17\.1\.'
 [ "$E2E_FAMILY" = 6 ] && gone_re='fd00:17::1:'
 unlike "$(live_links)" "$gone_re" "no address of the removed containers is left"
