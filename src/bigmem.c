@@ -3,12 +3,20 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* mremap */
 #endif
+#include <malloc.h>
+#include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 
 #include "icc/bigmem.h"
 
 #define HUGE_PAGE	(2u << 20)
+#ifndef MADV_COLLAPSE
+#define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 lacks the name */
+#endif
 
 static size_t round_up(size_t n)
 {
@@ -74,4 +82,56 @@ void big_free(void *p, size_t size)
 {
 	if (p)
 		munmap(p, round_up(size ? size : 1));
+}
+
+static bool limited(int resource)
+{
+	struct rlimit r;
+
+	return getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
+}
+
+void big_heap(size_t pad)
+{
+	uintptr_t base, from, to;
+	void *volatile p;	/* or the compiler drops malloc and free */
+
+	/*
+	 * Under a limit on address space or data (ulimit -v, prlimit), the
+	 * pad would be what makes malloc fail (its fallback mmap asks for it
+	 * too): keep glibc's ways, every byte for the data.
+	 */
+	if (limited(RLIMIT_AS) || limited(RLIMIT_DATA))
+		return;
+	/* A second arena (the parser's worker thread) would be touched anew. */
+	mallopt(M_ARENA_MAX, 1);
+	mallopt(M_MMAP_THRESHOLD, (int)pad);
+	mallopt(M_TRIM_THRESHOLD, (int)(4 * pad));
+	/*
+	 * Where glibc's malloc has no heap yet, start it on a huge page: its
+	 * first allocations would otherwise land in small pages below the
+	 * first 2 MB boundary. (A break moved by others is allowed for.)
+	 */
+	base = (uintptr_t)sbrk(0);
+	if (base != (uintptr_t)-1 && !mallinfo2().arena &&
+	    sbrk((intptr_t)(round_up(base) - base)) != (void *)-1)
+		base = (uintptr_t)sbrk(0);
+	/*
+	 * Grow the heap by about pad now, and with no pad, so that malloc's only
+	 * writes are at its start and at the very end, before the advice.
+	 * Where malloc is not glibc's (sanitizers, valgrind) the break does
+	 * not move and nothing is advised.
+	 */
+	mallopt(M_TOP_PAD, 0);
+	p = malloc(pad - HUGE_PAGE);	/* under M_MMAP_THRESHOLD */
+	to = (uintptr_t)sbrk(0) & ~(uintptr_t)(HUGE_PAGE - 1);
+	free(p);
+	mallopt(M_TOP_PAD, (int)pad);
+	from = round_up(base);
+	if (base == (uintptr_t)-1 || to <= from)
+		return;
+	(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
+	/* The first one holds malloc's first header, written before the
+	 * advice, so it is small pages unless made whole now. */
+	(void)madvise((void *)from, HUGE_PAGE, MADV_COLLAPSE);
 }

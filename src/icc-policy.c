@@ -8,6 +8,7 @@
 
 #include "cli.h"
 #include "icc/audit.h"
+#include "icc/bigmem.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -61,6 +62,7 @@ int main(int argc, char **argv)
 	struct cli c = { .config = DEFAULT_CONFIG };
 	int o;
 
+	big_heap(32u << 20);
 	while ((o = getopt_long(argc, argv, "+c:vh", opts, NULL)) != -1) {
 		switch (o) {
 		case 'c': c.config = optarg; break;
