@@ -3,10 +3,12 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE	/* mremap */
 #endif
+#include <fcntl.h>
 #include <malloc.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -14,6 +16,7 @@
 #include "icc/bigmem.h"
 
 #define HUGE_PAGE	(2u << 20)
+#define THP_ENABLED	"/sys/kernel/mm/transparent_hugepage/enabled"
 #ifndef MADV_COLLAPSE
 #define MADV_COLLAPSE	25	/* Linux 6.1; glibc 2.36 lacks the name */
 #endif
@@ -91,21 +94,54 @@ static bool limited(int resource)
 	return getrlimit(resource, &r) == 0 && r.rlim_cur != RLIM_INFINITY;
 }
 
+/* Whether the file (a sysfs or procfs value) holds text. No malloc: the
+ * heap is not set up yet. */
+static bool file_has(const char *path, const char *text)
+{
+	char buf[128];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	return strstr(buf, text);
+}
+
+/* Where growing the heap by a pad up front would cost more than faults. */
+static bool heap_keep(size_t pad)
+{
+#if defined(__SANITIZE_ADDRESS__)
+	(void)pad;
+	return true;	/* not glibc's malloc: the pad is only shadow writes */
+#else
+	/*
+	 * Under a limit on address space or data (ulimit -v, prlimit), or
+	 * with strict overcommit, the pad is what makes malloc fail (its
+	 * fallback mmap asks for it too); with huge pages off, it buys
+	 * little.
+	 */
+	return pad < 4 * HUGE_PAGE || pad > (32u << 20) ||
+	       limited(RLIMIT_AS) || limited(RLIMIT_DATA) ||
+	       file_has("/proc/sys/vm/overcommit_memory", "2") ||
+	       file_has(THP_ENABLED, "[never]");
+#endif
+}
+
 void big_heap(size_t pad)
 {
 	uintptr_t base, from, to;
 	void *volatile p;	/* or the compiler drops malloc and free */
 
-	/*
-	 * Under a limit on address space or data (ulimit -v, prlimit), the
-	 * pad would be what makes malloc fail (its fallback mmap asks for it
-	 * too): keep glibc's ways, every byte for the data.
-	 */
-	if (limited(RLIMIT_AS) || limited(RLIMIT_DATA))
+	/* 32 MB is glibc's most for the threshold (64-bit): under it, pad. */
+	if (heap_keep(pad) || mallopt(M_MMAP_THRESHOLD, (int)pad) != 1)
 		return;
 	/* A second arena (the parser's worker thread) would be touched anew. */
 	mallopt(M_ARENA_MAX, 1);
-	mallopt(M_MMAP_THRESHOLD, (int)pad);
 	mallopt(M_TRIM_THRESHOLD, (int)(4 * pad));
 	/*
 	 * Where glibc's malloc has no heap yet, start it on a huge page: its
@@ -117,10 +153,10 @@ void big_heap(size_t pad)
 	    sbrk((intptr_t)(round_up(base) - base)) != (void *)-1)
 		base = (uintptr_t)sbrk(0);
 	/*
-	 * Grow the heap by about pad now, and with no pad, so that malloc's only
-	 * writes are at its start and at the very end, before the advice.
-	 * Where malloc is not glibc's (sanitizers, valgrind) the break does
-	 * not move and nothing is advised.
+	 * Grow the heap by about pad now, and with no pad, so that malloc's
+	 * only writes are at its start and at the very end, before the
+	 * advice. Where malloc is not glibc's (valgrind) the break does not
+	 * move and nothing is advised.
 	 */
 	mallopt(M_TOP_PAD, 0);
 	p = malloc(pad - HUGE_PAGE);	/* under M_MMAP_THRESHOLD */
@@ -131,7 +167,11 @@ void big_heap(size_t pad)
 	if (base == (uintptr_t)-1 || to <= from)
 		return;
 	(void)madvise((void *)from, to - from, MADV_HUGEPAGE);
-	/* The first one holds malloc's first header, written before the
-	 * advice, so it is small pages unless made whole now. */
-	(void)madvise((void *)from, HUGE_PAGE, MADV_COLLAPSE);
+	/*
+	 * A new heap's first huge page holds malloc's first header, written
+	 * before the advice: small pages unless made whole now. (With THP
+	 * always, that first touch was a huge page already.)
+	 */
+	if (file_has(THP_ENABLED, "[madvise]"))
+		(void)madvise((void *)from, HUGE_PAGE, MADV_COLLAPSE);
 }

@@ -55,9 +55,8 @@ full_look_since() { daemon_log_since "$1" | grep -q "looked at every port"; }
 # within 2 s of the event). Returns 1 when a full look came between: the
 # try shows nothing about the short way, and is made again.
 knob_try() {
-	local n0
 	settle
-	n0=$(daemon_log_lines)
+	N0=$(daemon_log_lines)
 	nsx H sysctl -qw net.ipv4.ip_forward=0
 	sleep 0.3
 	OFF=$(sysctl_get H net.ipv4.ip_forward)
@@ -66,14 +65,22 @@ knob_try() {
 		nsx web ip addr add "172.17.0.$1/16" dev eth0
 		wait_until 2 forwarding && BACK=yes
 	fi
-	! full_look_since "$n0"
+	! full_look_since "$N0"
 }
+# Every try void would test nothing: a daemon whose port events all
+# made full looks would pass. That fails both.
+CLEAN=no
 for i in $(seq 10); do
-	knob_try $((11 + i)) && break
+	knob_try $((11 + i)) && { CLEAN=yes; break; }
 done
 said() { diag "what the daemon said:"; sed 's/^/# /' "$DAEMON_LOG"; }
-is "$OFF" 0 "turned off by hand: no event and no full look, so it stays off" || said
-is "$BACK" yes "an address added in a running container: ip_forward is back within 2 s, with no full look" || said
-like "$(cat "$DAEMON_LOG")" "set .*ip_forward = 1" "the daemon said it set ip_forward"
+if [ "$CLEAN" = no ]; then
+	OFF="void" BACK="void"
+	diag "every try ($i) had a full look between"
+fi
+is "$OFF" 0 "turned off by hand: no event and no full look, so it stays off (try $i)"
+is "$BACK" yes "an address added in a running container: ip_forward is back within 2 s, with no full look"
+[ "$OFF$BACK" = 0yes ] || said
+like "$(daemon_log_since "$N0")" "set .*ip_forward = 1" "the daemon said it set ip_forward"
 ip -n "$(ns H)" link set docker0 type bridge nf_call_iptables 0
 within "nf_call_iptables turned off on the bridge: back on within 2 s" 2 nf_call
