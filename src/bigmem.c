@@ -115,21 +115,21 @@ static bool file_has(const char *path, const char *text)
 /* Where growing the heap by a pad up front would cost more than faults. */
 static bool heap_keep(size_t pad)
 {
+	bool asan = false;	/* not glibc's malloc: the pad is only shadow writes */
+
 #if defined(__SANITIZE_ADDRESS__)
-	(void)pad;
-	return true;	/* not glibc's malloc: the pad is only shadow writes */
-#else
+	asan = true;
+#endif
 	/*
 	 * Under a limit on address space or data (ulimit -v, prlimit), or
 	 * with strict overcommit, the pad is what makes malloc fail (its
 	 * fallback mmap asks for it too); with huge pages off, it buys
 	 * little.
 	 */
-	return pad < 4 * HUGE_PAGE || pad > (32u << 20) ||
+	return asan || pad < 4 * HUGE_PAGE || pad > (32u << 20) ||
 	       limited(RLIMIT_AS) || limited(RLIMIT_DATA) ||
 	       file_has("/proc/sys/vm/overcommit_memory", "2") ||
 	       file_has(THP_ENABLED, "[never]");
-#endif
 }
 
 void big_heap(size_t pad)
